@@ -1,0 +1,18 @@
+"""lit_digits: the classic small-image classifier recipes on TPU, GPU or CPU with Lightning."""
+
+from lit_digits.accelerators import XLACPUAccelerator
+from lit_digits.data import CIFAR10DataModule, ImageDataModule, MNISTDataModule
+from lit_digits.errors import LitDigitsError
+from lit_digits.models import MLP, DavidNet, ImageClassifier, TPUConvNet
+
+__all__ = [
+    "CIFAR10DataModule",
+    "DavidNet",
+    "ImageClassifier",
+    "ImageDataModule",
+    "LitDigitsError",
+    "MLP",
+    "MNISTDataModule",
+    "TPUConvNet",
+    "XLACPUAccelerator",
+]

@@ -1,0 +1,3 @@
+from lit_digits.cli import main
+
+main()

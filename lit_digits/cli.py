@@ -1,0 +1,95 @@
+"""The ``lit_digits`` command: Lightning's CLI over the package's models and data modules."""
+
+import logging
+import sys
+from pathlib import Path
+
+from lightning.pytorch.cli import LightningCLI
+
+from lit_digits.data import ImageDataModule
+from lit_digits.errors import LitDigitsError
+from lit_digits.models import ImageClassifier
+from lit_digits.predict import PrintPredictions
+
+
+class LitDigitsCLI(LightningCLI):
+    """``lit_digits fit|validate|test|predict --config configs/NAME.yaml``.
+
+    Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
+    ``--ckpt_path best`` and ``--ckpt_path last`` find the newest ``best.ckpt`` /
+    ``last.ckpt`` of earlier runs of the same config, so they work in a new process.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(
+            ImageClassifier,
+            ImageDataModule,
+            *args,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            **kwargs,
+        )
+
+    def before_fit(self) -> None:
+        """Resume: ``--ckpt_path last`` continues the newest earlier run, if there is one."""
+        last = self._find_checkpoint("last") if self._ckpt_path() == "last" else None
+        if last is not None:
+            self._set_ckpt_path(last)
+
+    def before_validate(self) -> None:
+        self._resolve_checkpoint()
+
+    def before_test(self) -> None:
+        self._resolve_checkpoint()
+
+    def before_predict(self) -> None:
+        if self._ckpt_path() is None:
+            raise LitDigitsError("predict needs a trained model: pass --ckpt_path PATH (or best, last)")
+        self._resolve_checkpoint()
+        self.trainer.callbacks.append(PrintPredictions())
+
+    def _ckpt_path(self) -> str | None:
+        return self.config_init[self.subcommand].get("ckpt_path")
+
+    def _set_ckpt_path(self, path: Path) -> None:
+        self.config_init[self.subcommand]["ckpt_path"] = str(path)
+
+    def _resolve_checkpoint(self) -> None:
+        """Turn ``best``/``last`` into a file of an earlier run; check a given path exists."""
+        ckpt_path = self._ckpt_path()
+        if ckpt_path in ("best", "last"):
+            found = self._find_checkpoint(ckpt_path)
+            if found is None:
+                raise LitDigitsError(
+                    f"no {ckpt_path}.ckpt under {self._checkpoint_root()}: run fit with this config first, "
+                    "or pass --ckpt_path PATH"
+                )
+            self._set_ckpt_path(found)
+        elif ckpt_path is not None and "://" not in ckpt_path and not Path(ckpt_path).is_file():
+            raise LitDigitsError(f"checkpoint {ckpt_path} not found; pass an existing file, best or last")
+
+    def _checkpoint_root(self) -> Path:
+        callback = self.trainer.checkpoint_callback
+        if callback is not None and callback.dirpath:
+            return Path(callback.dirpath)
+        logger = self.trainer.logger
+        return Path(getattr(logger, "root_dir", None) or self.trainer.default_root_dir)
+
+    def _find_checkpoint(self, name: str) -> Path | None:
+        found = list(self._checkpoint_root().glob(f"**/{name}.ckpt"))
+        return max(found, key=lambda path: path.stat().st_mtime) if found else None
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``lit_digits`` and ``python -m lit_digits``."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    package_log = logging.getLogger("lit_digits")
+    package_log.addHandler(handler)
+    package_log.setLevel(logging.INFO)
+    package_log.propagate = False
+    try:
+        LitDigitsCLI(args=args)
+    except LitDigitsError as err:
+        print(f"lit_digits: error: {err}", file=sys.stderr)
+        sys.exit(1)

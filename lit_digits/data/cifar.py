@@ -1,0 +1,89 @@
+"""CIFAR-10 from torchvision's on-disk layout: ``data_dir/cifar-10-batches-py/*`` (pickles)."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+
+from lit_digits.data.datamodule import DEFAULT_DATA_DIR, ImageDataModule, Split
+from lit_digits.errors import LitDigitsError
+
+_FOLDER = Path("cifar-10-batches-py")
+_BATCHES = {True: [f"data_batch_{i}" for i in range(1, 6)], False: ["test_batch"]}
+
+
+class CIFAR10DataModule(ImageDataModule):
+    """CIFAR-10: 50,000 training and 10,000 test colour images, 3 x 32 x 32, 10 classes.
+
+    An existing ``cifar-10-batches-py`` folder is read as it is, checking shapes, dtypes
+    and labels rather than the download checksums (a re-pickled copy has other bytes).
+    Defaults are DavidNet's augmentation: 4-pixel reflect pad-and-crop, flip, 8x8 cutout.
+    See :class:`~lit_digits.data.datamodule.ImageDataModule` for the arguments.
+    """
+
+    classes = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+    image_shape = (3, 32, 32)
+    mean = (125.31 / 255, 122.95 / 255, 113.87 / 255)
+
+    def __init__(
+        self,
+        data_dir: str = DEFAULT_DATA_DIR,
+        batch_size: int = 512,
+        val_size: int = 0,
+        crop_padding: int = 4,
+        padding_mode: str = "reflect",
+        flip: bool = True,
+        cutout_size: int = 8,
+        predict_path: str | None = None,
+    ) -> None:
+        super().__init__(data_dir, batch_size, val_size, crop_padding, padding_mode, flip, cutout_size, predict_path)
+
+    @property
+    def expected_files(self) -> list[Path]:
+        return [_FOLDER / name for names in _BATCHES.values() for name in names]
+
+    def download(self) -> None:
+        torchvision.datasets.CIFAR10(self.data_dir, download=True)
+
+    def read_split(self, train: bool) -> Split:
+        parts = [read_batch(self.data_dir / _FOLDER / name) for name in _BATCHES[train]]
+        images = np.concatenate([images for images, _ in parts]).reshape(-1, 3, 32, 32)
+        labels = np.concatenate([labels for _, labels in parts])
+        return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles NumPy arrays and plain containers, nothing that could run code."""
+
+    _ALLOWED = {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("_codecs", "encode"),  # bytes in protocol-2 pickles written by Python 3
+    }
+
+    def find_class(self, module: str, name: str):
+        module = module.replace("numpy.core", "numpy._core")
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"unexpected object {module}.{name}")
+        return super().find_class(module, name)
+
+
+def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read one CIFAR-10 batch pickle: ``data`` uint8 N x 3072 and ``labels`` 0..9."""
+    fix = "delete it to download a fresh copy"
+    try:
+        with path.open("rb") as file:
+            batch = _ArraysOnly(file, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
+        raise LitDigitsError(f"{path} is truncated or corrupt ({err}); {fix}") from err
+    if not isinstance(batch, dict) or "data" not in batch or "labels" not in batch:
+        raise LitDigitsError(f"{path} is not a CIFAR-10 batch (no 'data' and 'labels'); {fix}")
+    images, labels = batch["data"], np.asarray(batch["labels"])
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 2 or images.shape[1] != 3072:
+        raise LitDigitsError(f"{path}: 'data' should be uint8 N x 3072, got {getattr(images, 'shape', images)}; {fix}")
+    if len(labels) != len(images) or labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
+        raise LitDigitsError(f"{path}: expected {len(images)} labels in 0..9, got {len(labels)}; {fix}")
+    return images, labels.astype(np.int64)

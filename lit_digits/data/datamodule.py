@@ -1,0 +1,191 @@
+"""The shared LightningDataModule: in-memory uint8 splits, batched augmentation on the device."""
+
+import os
+from abc import abstractmethod
+from pathlib import Path
+
+import torch
+from lightning.pytorch import LightningDataModule
+from torch.utils.data import DataLoader
+
+from lit_digits.data.augment import random_crop, random_cutout, random_flip
+from lit_digits.data.image_files import ImageFiles
+from lit_digits.data.in_memory import InMemoryImages, keep_batch
+from lit_digits.errors import LitDigitsError
+
+DEFAULT_DATA_DIR = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "lit_digits")
+"""Where the data sets live unless ``data_dir`` says otherwise: ``$XDG_CACHE_HOME/lit_digits``."""
+
+Split = tuple[torch.Tensor, torch.Tensor]
+
+
+class ImageDataModule(LightningDataModule):
+    """A torchvision-layout image data set decoded once into memory.
+
+    Batches leave the loader as ``(uint8 images, int64 labels)``; ``on_after_batch_transfer``
+    turns the images into float32 in [0, 1] on the accelerator and, for training batches
+    only, applies the enabled augmentations to the whole batch at once.
+
+    Args:
+        data_dir: folder holding the data set in torchvision's layout; downloaded there if missing.
+        batch_size: images per batch (per device); training drops the last partial batch.
+        val_size: images held out of the training split for validation; 0 validates on the
+            test split, as the published recipes report.
+        crop_padding: random pad-and-crop by up to this many pixels; 0 turns it off.
+        padding_mode: how the border is padded before cropping: ``reflect``, ``constant``,
+            ``replicate`` or ``circular``.
+        flip: mirror half of the training images left-right.
+        cutout_size: fill one random square of this side per training image with the data
+            set's mean colour; 0 turns it off.
+        predict_path: an image file, a folder of images or a glob, for ``predict``.
+    """
+
+    classes: tuple[str, ...]
+    image_shape: tuple[int, int, int]
+    mean: tuple[float, ...]
+    """Per-channel mean in [0, 1], the fill colour of cutout."""
+
+    def __init__(
+        self,
+        data_dir: str = DEFAULT_DATA_DIR,
+        batch_size: int = 256,
+        val_size: int = 0,
+        crop_padding: int = 0,
+        padding_mode: str = "reflect",
+        flip: bool = False,
+        cutout_size: int = 0,
+        predict_path: str | None = None,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise LitDigitsError(f"batch_size must be at least 1, got {batch_size}")
+        if padding_mode not in ("reflect", "constant", "replicate", "circular"):
+            raise LitDigitsError(
+                f"padding_mode must be reflect, constant, replicate or circular, got {padding_mode!r}"
+            )
+        if crop_padding < 0 or cutout_size < 0 or val_size < 0:
+            raise LitDigitsError("crop_padding, cutout_size and val_size must not be negative")
+        self.save_hyperparameters()
+        self.data_dir = Path(data_dir).expanduser()
+        self.batch_size = batch_size
+        self.val_size = val_size
+        self.crop_padding = crop_padding
+        self.padding_mode = padding_mode
+        self.flip = flip
+        self.cutout_size = cutout_size
+        self.predict_path = predict_path
+        self._splits: dict[str, Split] = {}
+        self.predict_files: ImageFiles | None = None
+
+    # --- what a data set defines -------------------------------------------------------
+    @property
+    @abstractmethod
+    def expected_files(self) -> list[Path]:
+        """The files this data set reads, relative to ``data_dir``."""
+
+    @abstractmethod
+    def download(self) -> None:
+        """Fetch the files into ``data_dir`` with torchvision's verified download."""
+
+    @abstractmethod
+    def read_split(self, train: bool) -> Split:
+        """Decode the training or test split from ``data_dir``, checking what was read."""
+
+    # --- Lightning hooks -----------------------------------------------------------------
+    def prepare_data(self) -> None:
+        """Use an existing copy in ``data_dir`` as it is; download only what is missing.
+
+        ``predict`` reads only the user's images, so it needs no data set.
+        """
+        if self.trainer is not None and self.trainer.predicting:
+            return
+        missing = [f for f in self.expected_files if not (self.data_dir / f).is_file()]
+        if not missing:
+            return
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise LitDigitsError(
+                f"cannot create data_dir {self.data_dir} ({err.strerror}); pass a writable --data.data_dir"
+            ) from err
+        if not os.access(self.data_dir, os.W_OK):
+            raise LitDigitsError(f"data_dir {self.data_dir} is not writable; pass a writable --data.data_dir")
+        try:
+            self.download()
+        except (OSError, RuntimeError) as err:
+            names = ", ".join(str(f) for f in missing)
+            raise LitDigitsError(
+                f"{names} missing in data_dir {self.data_dir}, and downloading them failed "
+                f"({str(err).splitlines()[0].rstrip(':')}); put the files there (torchvision's layout) or connect to the internet"
+            ) from err
+
+    def setup(self, stage: str) -> None:
+        if stage in ("fit", "validate"):
+            self._load_train_and_val()
+        if stage == "test":
+            self._load("test", train=False)
+        if stage == "predict":
+            if self.predict_path is None:
+                raise LitDigitsError("predict needs images: pass --data.predict_path FILE, FOLDER or GLOB")
+            self.predict_files = ImageFiles.load(self.predict_path, self.image_shape)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        assert self.predict_files is not None, "setup('predict') loads the files"
+        dataset = InMemoryImages(self.predict_files.images, torch.arange(len(self.predict_files.paths)))
+        return DataLoader(dataset, batch_size=self.batch_size, collate_fn=keep_batch)
+
+    def on_after_batch_transfer(self, batch: Split, dataloader_idx: int) -> Split:
+        images, labels = batch
+        x = images.float() / 255
+        if self.trainer is not None and self.trainer.training:
+            x = self.augment(x)
+        return x, labels
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        """The enabled training augmentations, on a float batch in [0, 1]."""
+        if self.crop_padding:
+            x = random_crop(x, self.crop_padding, self.padding_mode)
+        if self.flip:
+            x = random_flip(x)
+        if self.cutout_size:
+            x = random_cutout(x, self.cutout_size, torch.tensor(self.mean, device=x.device))
+        return x
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _load(self, name: str, train: bool) -> Split:
+        if name not in self._splits:
+            self._splits[name] = self.read_split(train)
+        return self._splits[name]
+
+    def _load_train_and_val(self) -> None:
+        if "train" in self._splits:
+            return
+        images, labels = self.read_split(train=True)
+        if self.val_size == 0:
+            self._splits["train"] = images, labels
+            self._splits["val"] = self._load("test", train=False)
+            return
+        if self.val_size >= len(labels):
+            raise LitDigitsError(f"val_size {self.val_size} must be smaller than the {len(labels)} training images")
+        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+        held_out, kept = order[: self.val_size], order[self.val_size :]
+        self._splits["train"] = images[kept], labels[kept]
+        self._splits["val"] = images[held_out], labels[held_out]
+
+    def _loader(self, name: str, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            InMemoryImages(*self._splits[name]),
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle,
+            collate_fn=keep_batch,
+        )

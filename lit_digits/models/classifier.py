@@ -1,0 +1,100 @@
+"""The shared LightningModule: steps, metrics, logging and input normalization."""
+
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch import LightningModule
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from lit_digits.errors import LitDigitsError
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+class ImageClassifier(LightningModule):
+    """A classifier of float images in [0, 1] (N x C x H x W) into ``num_classes`` classes.
+
+    The model owns its input normalization: ``mean`` and ``std`` are buffers saved in the
+    checkpoint, so a checkpoint alone classifies raw images. Subclasses build ``self.net``
+    (normalized images to logits) and their recipe's ``configure_optimizers``.
+
+    Logged: ``train_loss`` (per step and epoch), ``train_acc``, ``val_loss``, ``val_acc``,
+    ``test_loss``, ``test_acc`` (per epoch). Accuracy goes through torchmetrics, which
+    reduces across devices; nothing in a step waits for the host.
+    """
+
+    net: nn.Module
+
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int = 10,
+        mean: Sequence[float] = (0.0,),
+        std: Sequence[float] = (1.0,),
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.in_channels = in_channels
+        self.label_smoothing = label_smoothing
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.val_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.test_acc = MulticlassAccuracy(num_classes, average="micro")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for a batch of images in [0, 1]."""
+        x = x.to(self.mean.dtype)
+        return self.net((x - self.mean) / self.std)
+
+    def setup(self, stage: str) -> None:
+        datamodule = self.trainer.datamodule if self._trainer is not None else None
+        shape = getattr(datamodule, "image_shape", None)
+        if shape is not None and shape[0] != self.in_channels:
+            raise LitDigitsError(
+                f"{type(self).__name__} takes {self.in_channels}-channel images but {type(datamodule).__name__} "
+                f"gives {shape[0]}-channel {shape[1]}x{shape[2]} ones; pick a model for this data set"
+            )
+
+    def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = self._loss(logits, y)
+        self.train_acc(logits, y)
+        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
+        self.log("train_acc", self.train_acc, on_step=False, on_epoch=True)
+        return loss
+
+    def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:
+        x, y = batch
+        logits = self(x)
+        accuracy(logits, y)
+        self.log(f"{stage}_loss", self._loss(logits, y), prog_bar=True, sync_dist=True)
+        self.log(f"{stage}_acc", accuracy, prog_bar=True)
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, "val", self.val_acc)
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, "test", self.test_acc)
+
+    def predict_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        """Class probabilities (N x num_classes) for a batch of ``(images, any)``."""
+        return self(batch[0]).float().softmax(dim=-1)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["lit_digits_model"] = type(self).__name__
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        saved = checkpoint.get("lit_digits_model")
+        if saved is not None and saved != type(self).__name__:
+            raise LitDigitsError(
+                f"the checkpoint holds a {saved}, not a {type(self).__name__}; "
+                "use the config (or --model) it was trained with"
+            )

@@ -1,0 +1,42 @@
+"""The simpler MNIST models of the same tutorials: one dense softmax layer, or an MLP."""
+
+from functools import partial
+from typing import Sequence
+
+from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
+from torch import nn, optim
+
+from lit_digits.models.classifier import ImageClassifier
+from lit_digits.models.schedules import exponential_decay, per_step
+
+
+class MLP(ImageClassifier):
+    """Dense ReLU layers of ``hidden`` sizes with dropout, then a linear layer to the classes.
+
+    ``hidden=[]`` is the tutorials' single dense softmax layer (7,850 parameters); the
+    default is their five-layer network (200, 100, 60, 30). Trained like the TPU ConvNet:
+    Adam with ``min_lr + lr * exp(-step / decay_steps)``.
+    """
+
+    def __init__(
+        self,
+        hidden: Sequence[int] = (200, 100, 60, 30),
+        dropout: float = 0.25,
+        image_shape: Sequence[int] = (1, 28, 28),
+        lr: float = 0.003,
+        min_lr: float = 0.0001,
+        decay_steps: float = 2000,
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(in_channels=image_shape[0], label_smoothing=label_smoothing)
+        self.lr, self.min_lr, self.decay_steps = lr, min_lr, decay_steps
+        sizes = [image_shape[0] * image_shape[1] * image_shape[2], *hidden]
+        layers: list[nn.Module] = [nn.Flatten()]
+        for size_in, size_out in zip(sizes, sizes[1:]):
+            layers += [nn.Linear(size_in, size_out), nn.ReLU(), nn.Dropout(dropout)]
+        layers.append(nn.Linear(sizes[-1], 10))
+        self.net = nn.Sequential(*layers)
+
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
+        schedule = partial(exponential_decay, lr=self.lr, min_lr=self.min_lr, decay_steps=self.decay_steps)
+        return per_step(optim.Adam(self.parameters(), lr=self.lr), schedule)

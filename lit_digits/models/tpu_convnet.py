@@ -1,0 +1,57 @@
+"""The Google Cloud TPU MNIST ConvNet (99.4% test accuracy)."""
+
+from functools import partial
+
+from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
+from torch import nn, optim
+
+from lit_digits.models.classifier import ImageClassifier
+from lit_digits.models.schedules import exponential_decay, per_step
+
+
+def keras_batch_norm(layer: type[nn.modules.batchnorm._BatchNorm], channels: int, momentum: float, eps: float):
+    """Keras ``BatchNormalization(scale=False)``: a learned shift, the scale fixed at 1."""
+    norm = layer(channels, eps=eps, momentum=momentum)
+    norm.weight.requires_grad_(False)
+    return norm
+
+
+class TPUConvNet(ImageClassifier):
+    """Conv-BN-ReLU 6 (3x3) -> 12 (6x6, stride 2) -> 24 (6x6, stride 2), dense 200 -> 10.
+
+    250,466 trainable parameters. TensorFlow's "same" padding (28 -> 28 -> 14 -> 7), no
+    conv bias, Keras BatchNorm defaults (PyTorch momentum 0.01, eps 1e-3, no learned
+    scale), dropout before the classifier. Input pixels are used as x / 255.
+
+    Recipe: Adam with the per-step learning rate ``min_lr + lr * exp(-step / decay_steps)``,
+    batch 256 (configs/mnist.yaml).
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        min_lr: float = 0.0001,
+        decay_steps: float = 2000,
+        dropout: float = 0.5,
+        bn_momentum: float = 0.01,
+        bn_eps: float = 1e-3,
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(in_channels=1, label_smoothing=label_smoothing)
+        self.lr, self.min_lr, self.decay_steps = lr, min_lr, decay_steps
+        bn2d = partial(keras_batch_norm, nn.BatchNorm2d, momentum=bn_momentum, eps=bn_eps)
+        bn1d = partial(keras_batch_norm, nn.BatchNorm1d, momentum=bn_momentum, eps=bn_eps)
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 6, 3, stride=1, padding=1, bias=False), bn2d(6), nn.ReLU(),
+            nn.Conv2d(6, 12, 6, stride=2, padding=2, bias=False), bn2d(12), nn.ReLU(),
+            nn.Conv2d(12, 24, 6, stride=2, padding=2, bias=False), bn2d(24), nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(24 * 7 * 7, 200, bias=False), bn1d(200), nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(200, 10),
+        )  # fmt: skip
+
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
+        trainable = [p for p in self.parameters() if p.requires_grad]
+        schedule = partial(exponential_decay, lr=self.lr, min_lr=self.min_lr, decay_steps=self.decay_steps)
+        return per_step(optim.Adam(trainable, lr=self.lr), schedule)

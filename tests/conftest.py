@@ -1,0 +1,51 @@
+"""Tiny MNIST and CIFAR-10 copies written in the real on-disk formats, in temp dirs."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+MNIST_SIZES = {"train": 96, "t10k": 40}
+CIFAR_PER_BATCH = 20
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int) -> None:
+    """An IDX file: big-endian magic, one int32 per dimension, then uint8 data."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def write_cifar_batch(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    """A CIFAR-10 batch pickle: ``data`` uint8 N x 3072, ``labels`` a list of ints."""
+    with path.open("wb") as file:
+        pickle.dump({"data": images.reshape(len(images), -1), "labels": labels.tolist()}, file, protocol=2)
+
+
+def labelled_images(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Random images whose mean brightness encodes the label, so a model can learn them."""
+    labels = np.arange(n) % 10
+    images = rng.integers(0, 60, size=(n, *shape)) + labels.reshape(-1, *[1] * len(shape)) * 20
+    return images.astype(np.uint8), labels
+
+
+@pytest.fixture
+def mnist_dir(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in MNIST_SIZES.items():
+        images, labels = labelled_images(rng, n, (28, 28))
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images, 2051)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, 2049)
+    return tmp_path
+
+
+@pytest.fixture
+def cifar_dir(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        write_cifar_batch(folder / name, *labelled_images(rng, CIFAR_PER_BATCH, (3, 32, 32)))
+    return tmp_path
