@@ -3,7 +3,8 @@
 Lightning's ``accelerator="tpu"`` counts TPU chips on the PCI bus and refuses to start
 without one. ``XLACPUAccelerator`` is the same ``XLAAccelerator`` (so Lightning picks its
 XLA strategy and precision plugins) but runs on ``PJRT_DEVICE=CPU``. It is for tests and
-debugging of the XLA graphs; on a real TPU use ``--trainer.accelerator tpu``.
+debugging of the XLA graphs: ``--trainer.accelerator xla_cpu``. On a real TPU use
+``--trainer.accelerator tpu``, which is Lightning's own accelerator, untouched.
 """
 
 import os
@@ -11,6 +12,8 @@ import os
 import torch
 from lightning.pytorch.accelerators import XLAAccelerator
 from lightning_utilities.core.imports import RequirementCache
+
+from lit_digits.errors import LitDigitsError
 
 _TORCH_XLA = RequirementCache("torch_xla")
 
@@ -46,3 +49,21 @@ class XLACPUAccelerator(XLAAccelerator):
     @staticmethod
     def name() -> str:
         return "xla_cpu"
+
+
+def resolve_accelerator(accelerator: object) -> object:
+    """``xla_cpu`` as an ``XLACPUAccelerator``; ``tpu`` checked first, so its error says what to do.
+
+    Anything else is passed through to Lightning unchanged.
+    """
+    if accelerator == XLACPUAccelerator.name():
+        return XLACPUAccelerator()
+    if accelerator == "tpu":
+        if not _TORCH_XLA:
+            raise LitDigitsError('--trainer.accelerator tpu needs torch-xla: pip install "lit_digits[tpu]"')
+        if not XLAAccelerator.is_available():
+            raise LitDigitsError(
+                "--trainer.accelerator tpu found no TPU on this machine; run on a Cloud TPU VM, "
+                "or pick gpu, cpu, or xla_cpu (the XLA code path on the CPU)"
+            )
+    return accelerator

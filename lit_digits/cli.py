@@ -3,9 +3,12 @@
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
+from lightning.pytorch import Trainer
 from lightning.pytorch.cli import LightningCLI
 
+from lit_digits.accelerators import resolve_accelerator
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
@@ -29,6 +32,11 @@ class LitDigitsCLI(LightningCLI):
             subclass_mode_data=True,
             **kwargs,
         )
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        accelerator = self._get(self.config_init, "trainer", default={}).get("accelerator")
+        kwargs.setdefault("accelerator", resolve_accelerator(accelerator))
+        return super().instantiate_trainer(**kwargs)
 
     def before_fit(self) -> None:
         """Resume: ``--ckpt_path last`` continues the newest earlier run, if there is one."""

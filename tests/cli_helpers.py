@@ -1,0 +1,27 @@
+"""Running ``python -m lit_digits`` as a user would, in a temp working directory."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"]
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI with ``args``; returns the finished process (stdout and stderr as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "lit_digits", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+def fit(config: str, data_dir: Path, *extra: str, cwd: Path, env: dict[str, str] | None = None):
+    """A short ``fit`` of ``configs/<config>.yaml`` on the tiny data in ``data_dir``."""
+    args = ["fit", "--config", str(CONFIGS / f"{config}.yaml"), "--data.data_dir", str(data_dir), *QUICK, *extra]
+    return run_cli(*args, "--data.batch_size", "16", cwd=cwd, env=env)

@@ -1,0 +1,87 @@
+"""Batched augmentations: same pixels as torchvision's per-sample transforms, training only."""
+
+import pytest
+import torch
+from torchvision.transforms.v2 import functional as TF
+
+from lit_digits import CIFAR10DataModule, MNISTDataModule
+from lit_digits.data.augment import crop, cutout, flip, random_crop, random_cutout, random_flip
+
+
+@pytest.fixture
+def batch() -> torch.Tensor:
+    return torch.rand(6, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "constant", "replicate"])
+def test_crop_equals_torchvision_pad_then_crop_for_same_offsets(batch, mode):
+    top, left = torch.tensor([0, 8, 3, 5, 8, 1]), torch.tensor([8, 0, 4, 2, 8, 7])
+    ours = crop(batch, 4, top, left, mode)
+    for image, t, l, mine in zip(batch, top, left, ours):
+        padded = TF.pad(image, [4], padding_mode="edge" if mode == "replicate" else mode)
+        assert torch.equal(mine, TF.crop(padded, int(t), int(l), 32, 32))
+
+
+def test_random_crop_offsets_stay_in_range():
+    x = torch.arange(10 * 10, dtype=torch.float32).view(1, 1, 10, 10).repeat(200, 1, 1, 1)
+    out = random_crop(x, 2, mode="constant")
+    # With constant zero padding, the crop's top-left pixel tells the offsets; all 25 occur.
+    corners = {(int(o[0, 2, 2]) // 10, int(o[0, 2, 2]) % 10) for o in out}
+    assert corners <= {(r, c) for r in range(5) for c in range(5)} and len(corners) > 20
+
+
+def test_flip_mirrors_only_the_masked_images(batch):
+    mask = torch.tensor([True, False, True, False, False, True])
+    out = flip(batch, mask)
+    for image, flipped, m in zip(batch, out, mask):
+        assert torch.equal(flipped, TF.horizontal_flip(image) if m else image)
+
+
+def test_random_flip_mirrors_about_half_the_images():
+    x = torch.rand(400, 1, 4, 4)
+    flipped = sum(torch.equal(o, i.flip(-1)) for o, i in zip(random_flip(x), x))
+    assert 140 < flipped < 260
+
+
+def test_cutout_fills_exactly_one_square_per_image_with_fill(batch):
+    fill = torch.tensor([0.25, 0.5, 0.75])
+    out = cutout(batch, 8, torch.tensor([0, 24, 3, 10, 0, 24]), torch.tensor([0, 24, 17, 5, 24, 0]), fill)
+    for image, cut, t, l in zip(batch, out, [0, 24, 3, 10, 0, 24], [0, 24, 17, 5, 24, 0]):
+        expected = TF.erase(image, t, l, 8, 8, fill[:, None, None])
+        assert torch.equal(cut, expected)
+
+
+def test_random_cutout_square_lies_wholly_inside_the_image():
+    x = torch.ones(500, 1, 32, 32)
+    out = random_cutout(x, 8, torch.tensor([0.0]))
+    assert ((out == 0).sum(dim=(1, 2, 3)) == 64).all()
+
+
+def test_augmentations_are_seeded(batch):
+    def augmented() -> torch.Tensor:
+        torch.manual_seed(7)
+        return CIFAR10DataModule().augment(batch)
+
+    assert torch.equal(augmented(), augmented())
+    assert not torch.equal(augmented(), batch)
+
+
+class _Trainer:
+    def __init__(self, training: bool) -> None:
+        self.training = training
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_becomes_float_in_unit_range_and_only_training_is_augmented(training):
+    dm = CIFAR10DataModule()
+    dm.trainer = _Trainer(training)
+    images = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
+    x, y = dm.on_after_batch_transfer((images, torch.zeros(16, dtype=torch.long)), 0)
+    assert x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
+    assert torch.equal(x, images.float() / 255) != training
+
+
+def test_mnist_defaults_do_not_augment():
+    dm = MNISTDataModule()
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(dm.augment(x), x)

@@ -1,0 +1,90 @@
+"""The ``lit_digits`` command end to end: fit, test, predict, config printing, errors."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from torchvision.io import write_png
+
+from cli_helpers import CONFIGS, fit, run_cli
+
+
+@pytest.mark.parametrize(
+    ("config", "data", "extra"),
+    [("mnist", "mnist_dir", []), ("cifar", "cifar_dir", ["--model.width", "16"])],
+)
+def test_fit_then_test_and_predict_from_the_checkpoint(config, data, extra, request, tmp_path):
+    data_dir = request.getfixturevalue(data)
+    trained = fit(config, data_dir, *extra, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    checkpoints = tmp_path / "runs" / config / "version_0" / "checkpoints"
+    assert (checkpoints / "best.ckpt").is_file() and (checkpoints / "last.ckpt").is_file()
+    assert "val_acc" in (tmp_path / "runs" / config / "version_0" / "metrics.csv").read_text()
+
+    common = ["--config", str(CONFIGS / f"{config}.yaml"), "--data.data_dir", str(data_dir), *extra]
+    tested = run_cli("test", *common, "--ckpt_path", "best", cwd=tmp_path)
+    assert tested.returncode == 0, tested.stderr
+    assert "test_acc" in tested.stdout
+
+    images = tmp_path / "images"
+    images.mkdir()
+    channels, size = (1, 28) if config == "mnist" else (3, 32)
+    write_png(torch.randint(0, 256, (channels, size, size), dtype=torch.uint8), str(images / "a.png"))
+    write_png(torch.randint(0, 256, (4 - channels, 50, 40), dtype=torch.uint8), str(images / "other_mode.png"))
+    (images / "broken.png").write_bytes(b"not a png")
+    predicted = run_cli("predict", *common, "--ckpt_path", "last", "--data.predict_path", str(images), cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    lines = [line.split("\t") for line in predicted.stdout.splitlines() if "\t" in line]
+    assert [Path(path).name for path, _, _ in lines] == ["a.png", "other_mode.png"]
+    assert all(0 <= float(p) <= 1 for _, _, p in lines)
+    assert "skipped" in predicted.stderr and "broken.png" in predicted.stderr
+    assert "resized 40x50" in predicted.stderr
+
+
+def test_print_config_shows_the_recipe(tmp_path):
+    printed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--print_config", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert "class_path: lit_digits.DavidNet" in printed.stdout and "lr: 0.4" in printed.stdout
+
+
+def test_model_and_data_can_be_chosen_by_name(tmp_path, mnist_dir):
+    args = ["fit", "--model", "MLP", "--data", "MNISTDataModule", "--data.data_dir", str(mnist_dir)]
+    printed = run_cli(*args, "--print_config", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert "class_path: lit_digits.MLP" in printed.stdout
+
+
+def test_help_works_as_a_module(tmp_path):
+    helped = run_cli("--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "fit" in helped.stdout and "predict" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [(["--model.lrr", "0.1"], "lrr"), (["--model.lr", "fast"], "fast"), (["--trainer.max_epochs", "x"], "max_epochs")],
+)
+def test_unknown_key_or_bad_value_is_a_clear_error(tmp_path, override, message):
+    failed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), *override, cwd=tmp_path)
+    assert failed.returncode != 0
+    assert message in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_missing_data_without_network_is_one_clear_line(tmp_path):
+    failed = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(tmp_path / "none"),
+                     cwd=tmp_path, env={"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})  # fmt: skip
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    assert f"missing in data_dir {tmp_path / 'none'}" in failed.stderr
+
+
+def test_test_without_an_earlier_fit_says_so(tmp_path, mnist_dir):
+    failed = run_cli("test", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
+                     "--ckpt_path", "best", cwd=tmp_path)  # fmt: skip
+    assert failed.returncode == 1
+    assert "no best.ckpt" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_tpu_without_a_tpu_says_what_to_do(tmp_path):
+    failed = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--trainer.accelerator", "tpu", cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "no TPU" in failed.stderr and "Traceback" not in failed.stderr

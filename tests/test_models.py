@@ -1,0 +1,104 @@
+"""The networks and recipes: shapes, parameter counts, schedules, checkpoints."""
+
+import math
+
+import lightning as L
+import pytest
+import torch
+
+from lit_digits import MLP, DavidNet, LitDigitsError, MNISTDataModule, TPUConvNet
+from lit_digits.models.schedules import exponential_decay
+
+
+def trainable(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def test_davidnet_has_published_parameter_count_and_output_shape():
+    model = DavidNet()
+    assert trainable(model) == 6_573_120
+    assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_tpu_convnet_has_published_parameter_count_and_fixed_bn_scale():
+    model = TPUConvNet()
+    assert trainable(model) == 250_466
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert all(n.momentum == 0.01 and n.eps == 1e-3 and not n.weight.requires_grad for n in norms)
+
+
+def test_mlp_without_hidden_layers_is_one_dense_softmax_layer():
+    assert trainable(MLP(hidden=[])) == 784 * 10 + 10
+
+
+def test_davidnet_scales_logits_by_logit_scale():
+    torch.manual_seed(0)
+    unscaled = DavidNet(logit_scale=1.0).eval()
+    scaled = DavidNet(logit_scale=0.125).eval()
+    scaled.load_state_dict(unscaled.state_dict())
+    x = torch.rand(3, 3, 32, 32)
+    torch.testing.assert_close(scaled(x), unscaled(x) * 0.125)
+
+
+def test_normalization_is_saved_with_the_model():
+    state = DavidNet().state_dict()
+    torch.testing.assert_close(state["mean"].flatten(), torch.tensor([125.31, 122.95, 113.87]) / 255)
+    torch.testing.assert_close(state["std"].flatten(), torch.tensor([62.99, 62.09, 66.70]) / 255)
+
+
+def lr_per_step(model: L.LightningModule, steps: int, max_epochs: int, batches: int) -> list[float]:
+    """Learning rates the model's own scheduler gives, stepped as Lightning steps it."""
+
+    class _Trainer:
+        estimated_stepping_batches = max_epochs * batches
+
+    _Trainer.max_epochs = max_epochs
+    model.trainer = _Trainer()
+    config = model.configure_optimizers()
+    optimizer, scheduler = config["optimizer"], config["lr_scheduler"]["scheduler"]
+    assert config["lr_scheduler"]["interval"] == "step"
+    rates = []
+    for _ in range(steps):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def test_davidnet_schedule_is_triangular_over_fractional_epochs():
+    rates = lr_per_step(DavidNet(), 24 * 97, max_epochs=24, batches=97)
+    assert rates[0] == 0
+    assert rates[5 * 97] == pytest.approx(0.4)
+    assert rates[97] == pytest.approx(0.4 / 5)
+    assert rates[97 // 2] == pytest.approx(0.4 * (97 // 2) / 97 / 5)
+    assert rates[(5 + 19 // 2) * 97] == pytest.approx(0.4 * (1 - (19 // 2) / 19))
+    assert rates[-1] == pytest.approx(0.4 / (19 * 97))
+
+
+def test_tpu_convnet_schedule_decays_exponentially_per_step():
+    rates = lr_per_step(TPUConvNet(), 4001, max_epochs=10, batches=234)
+    assert rates[0] == pytest.approx(0.0101)
+    assert rates[2000] == pytest.approx(0.0001 + 0.01 / math.e)
+    assert rates[4000] == pytest.approx(exponential_decay(4000, 0.01, 0.0001, 2000))
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    checkpoint = {"lit_digits_model": "DavidNet"}
+    with pytest.raises(LitDigitsError, match="holds a DavidNet, not a TPUConvNet"):
+        TPUConvNet().on_load_checkpoint(checkpoint)
+
+
+def test_model_for_other_channels_is_refused_before_training(mnist_dir):
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    with pytest.raises(LitDigitsError, match="DavidNet takes 3-channel images but MNISTDataModule gives 1"):
+        trainer.fit(DavidNet(), MNISTDataModule(mnist_dir, batch_size=8))
+
+
+def test_public_api_trains_with_a_plain_trainer(mnist_dir):
+    torch.manual_seed(0)
+    model = TPUConvNet()
+    trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    trainer.fit(model, MNISTDataModule(mnist_dir, batch_size=16))
+    assert trainer.global_step == 2 * (96 // 16)
+    assert 0 <= trainer.callback_metrics["val_acc"] <= 1
