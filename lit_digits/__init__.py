@@ -4,6 +4,7 @@ from lit_digits.accelerators import XLACPUAccelerator
 from lit_digits.data import CIFAR10DataModule, ImageDataModule, MNISTDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import MLP, DavidNet, ImageClassifier, TPUConvNet
+from lit_digits.xla_compiles import XLAGraphCheck
 
 __all__ = [
     "CIFAR10DataModule",
@@ -15,4 +16,5 @@ __all__ = [
     "MNISTDataModule",
     "TPUConvNet",
     "XLACPUAccelerator",
+    "XLAGraphCheck",
 ]
