@@ -102,3 +102,17 @@ def test_public_api_trains_with_a_plain_trainer(mnist_dir):
     trainer.fit(model, MNISTDataModule(mnist_dir, batch_size=16))
     assert trainer.global_step == 2 * (96 // 16)
     assert 0 <= trainer.callback_metrics["val_acc"] <= 1
+
+
+@pytest.mark.parametrize("precision", ["bf16-true", "bf16-mixed"])
+def test_bf16_training_keeps_batch_norm_statistics_and_loss_in_float32(mnist_dir, precision):
+    torch.manual_seed(0)
+    model = TPUConvNet()
+    trainer = L.Trainer(max_epochs=1, precision=precision, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False)  # fmt: skip
+    trainer.fit(model, MNISTDataModule(mnist_dir, batch_size=16))
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert all(n.running_var.dtype == torch.float32 and n.bias.dtype == torch.float32 for n in norms)
+    assert all(n.num_batches_tracked == 96 // 16 for n in norms)
+    assert trainer.callback_metrics["train_loss"].dtype == torch.float32
+    assert torch.isfinite(trainer.callback_metrics["val_loss"])

@@ -9,7 +9,14 @@ from cli_helpers import fit
 pytest.importorskip("torch_xla")
 
 
-@pytest.mark.parametrize(("config", "data", "extra"), [("mnist", "mnist_dir", []), ("cifar", "cifar_dir", ["--model.width", "8"])])
+@pytest.mark.parametrize(
+    ("config", "data", "extra"),
+    [
+        ("mnist", "mnist_dir", []),
+        ("cifar", "cifar_dir", ["--model.width", "8"]),
+        ("cifar", "cifar_dir", ["--model.width", "8", "--trainer.precision", "bf16-true"]),
+    ],
+)
 def test_training_and_evaluation_stop_compiling_after_the_first_epochs(config, data, extra, request, tmp_path):
     # 96 (MNIST) or 100 (CIFAR) training images: 6 full batches; 40 or 20 test images end in a partial batch.
     run = fit(

@@ -59,6 +59,26 @@ class ImageClassifier(LightningModule):
                 f"gives {shape[0]}-channel {shape[1]}x{shape[2]} ones; pick a model for this data set"
             )
 
+    def _keep_batch_norm_in_float32(self) -> None:
+        """Under ``16-true``/``bf16-true`` precision, Lightning casts the whole model to half;
+        BatchNorm's running statistics and affine terms go back to float32 (PyTorch's
+        BatchNorm takes half inputs with float32 parameters on CPU, CUDA and XLA)."""
+        for module in self.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.float()
+
+    def on_fit_start(self) -> None:
+        self._keep_batch_norm_in_float32()
+
+    def on_validation_start(self) -> None:
+        self._keep_batch_norm_in_float32()
+
+    def on_test_start(self) -> None:
+        self._keep_batch_norm_in_float32()
+
+    def on_predict_start(self) -> None:
+        self._keep_batch_norm_in_float32()
+
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
 

@@ -1,0 +1,46 @@
+"""Two CPU processes with Lightning's DDP: each rank gets its own half, metrics are global."""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_helpers import fit
+from conftest import write_idx
+
+TRAIN, TEST = 64, 40
+
+
+def indexed_mnist(root: Path) -> Path:
+    """MNIST files whose image i stores i in pixels (0, 0) and (0, 1)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in (("train", TRAIN), ("t10k", TEST)):
+        images = np.random.default_rng(0).integers(0, 256, (n, 28, 28)).astype(np.uint8)
+        images[:, 0, 0], images[:, 0, 1] = np.arange(n) % 256, np.arange(n) // 256
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images, 2051)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10, 2049)
+    return root
+
+
+def test_ddp_ranks_see_disjoint_halves_and_log_global_accuracy(tmp_path):
+    data_dir = indexed_mnist(tmp_path / "data")
+    run = fit(
+        "mnist", data_dir,
+        "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp", "--trainer.devices", "2",
+        "--trainer.limit_train_batches", "1.0", "--data.batch_size", "8",
+        "--trainer.callbacks+=ddp_probe.RecordSamples", "--trainer.callbacks.out_dir", str(tmp_path),
+        cwd=tmp_path, env={"PYTHONPATH": str(Path(__file__).parent)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    first, second = (set(rank["indices"]) for rank in ranks)
+    assert len(ranks[0]["indices"]) == len(ranks[1]["indices"]) == TRAIN // 2
+    assert not first & second and first | second == set(range(TRAIN))
+
+    rows = list(csv.DictReader((tmp_path / "runs" / "mnist" / "version_0" / "metrics.csv").open()))
+    logged = float(next(row["val_acc"] for row in rows if row["val_acc"]))
+    assert ranks[0]["seen"] + ranks[1]["seen"] == TEST
+    assert logged == pytest.approx((ranks[0]["correct"] + ranks[1]["correct"]) / TEST)
