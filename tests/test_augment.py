@@ -5,7 +5,14 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 
 from lit_digits import CIFAR10DataModule, MNISTDataModule
-from lit_digits.data.augment import crop, cutout, flip, random_crop, random_cutout, random_flip
+from lit_digits.data.augment import (
+    crop,
+    cutout,
+    flip,
+    random_crop,
+    random_cutout,
+    random_flip,
+)
 
 
 @pytest.fixture

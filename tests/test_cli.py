@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from torchvision.io import write_png
-
 from cli_helpers import CONFIGS, fit, run_cli
+from torchvision.io import write_png
 
 
 @pytest.mark.parametrize(

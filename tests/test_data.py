@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import CIFAR_PER_BATCH, MNIST_SIZES, write_cifar_batch
+
 from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from cli_helpers import fit
 from conftest import write_idx
 

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from cli_helpers import fit
 
 pytest.importorskip("torch_xla")

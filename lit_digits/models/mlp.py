@@ -1,13 +1,12 @@
 """The simpler MNIST models of the same tutorials: one dense softmax layer, or an MLP."""
 
-from functools import partial
 from typing import Sequence
 
 from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
-from torch import nn, optim
+from torch import nn
 
 from lit_digits.models.classifier import ImageClassifier
-from lit_digits.models.schedules import exponential_decay, per_step
+from lit_digits.models.schedules import adam_with_exponential_decay
 
 
 class MLP(ImageClassifier):
@@ -38,5 +37,4 @@ class MLP(ImageClassifier):
         self.net = nn.Sequential(*layers)
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
-        schedule = partial(exponential_decay, lr=self.lr, min_lr=self.min_lr, decay_steps=self.decay_steps)
-        return per_step(optim.Adam(self.parameters(), lr=self.lr), schedule)
+        return adam_with_exponential_decay(self.parameters(), self.lr, self.min_lr, self.decay_steps)

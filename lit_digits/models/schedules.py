@@ -1,6 +1,7 @@
 """The recipes' learning-rate schedules, as optimizer + per-step scheduler configs."""
 
 import math
+from functools import partial
 from typing import Iterable
 
 import numpy as np
@@ -17,6 +18,14 @@ def exponential_decay(step: int, lr: float, min_lr: float, decay_steps: float) -
 def piecewise_linear(epoch: float, epochs: Iterable[float], values: Iterable[float]) -> float:
     """Linear interpolation between (epoch, value) knots: DavidNet's triangular schedule."""
     return float(np.interp(epoch, list(epochs), list(values)))
+
+
+def adam_with_exponential_decay(
+    params: Iterable[torch.nn.Parameter], lr: float, min_lr: float, decay_steps: float
+) -> OptimizerLRSchedulerConfig:
+    """Adam with :func:`exponential_decay` set every step (the MNIST tutorials' recipe)."""
+    schedule = partial(exponential_decay, lr=lr, min_lr=min_lr, decay_steps=decay_steps)
+    return per_step(torch.optim.Adam(params, lr=lr), schedule)
 
 
 def per_step(optimizer: torch.optim.Optimizer, lr_at_step) -> OptimizerLRSchedulerConfig:

@@ -3,10 +3,10 @@
 from functools import partial
 
 from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
-from torch import nn, optim
+from torch import nn
 
 from lit_digits.models.classifier import ImageClassifier
-from lit_digits.models.schedules import exponential_decay, per_step
+from lit_digits.models.schedules import adam_with_exponential_decay
 
 
 def keras_batch_norm(layer: type[nn.modules.batchnorm._BatchNorm], channels: int, momentum: float, eps: float):
@@ -53,5 +53,4 @@ class TPUConvNet(ImageClassifier):
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         trainable = [p for p in self.parameters() if p.requires_grad]
-        schedule = partial(exponential_decay, lr=self.lr, min_lr=self.min_lr, decay_steps=self.decay_steps)
-        return per_step(optim.Adam(trainable, lr=self.lr), schedule)
+        return adam_with_exponential_decay(trainable, self.lr, self.min_lr, self.decay_steps)
