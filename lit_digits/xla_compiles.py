@@ -1,4 +1,4 @@
-"""Keeping torch-xla on one compiled graph, and counting compilations to prove it."""
+"""Counting torch-xla graph compilations per epoch, to prove training runs one graph."""
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
@@ -13,36 +13,21 @@ def xla_compile_count() -> int:
 
 
 class XLAGraphCheck(Callback):
-    """On XLA devices: cut the lazy graph at epoch boundaries and count compilations.
+    """On XLA devices: reports torch-xla's compilation count after every epoch.
 
-    Lightning's epoch-end bookkeeping (checkpoint comparisons, logging) reads tensors that
-    are still pending; which of them are pending depends on the values (did accuracy
-    improve?), so without a cut each new combination compiles a new graph. Syncing once
-    when validation ends and when the training epoch ends makes those reads hit ready
-    values. The step graphs compile in the first epoch; Lightning's checkpoint bookkeeping
-    compiles a few scalar graphs the first time each of its paths runs (up to epoch 2).
-    From epoch 3 on the count must stay put; a growth is reported with a warning
-    (``PT_XLA_DEBUG_LEVEL=1`` says why).
+    The training and evaluation step graphs compile in the first epoch; Lightning's
+    checkpoint bookkeeping compiles a few small scalar graphs the first time each of its
+    paths runs (accuracy improved or not), up to epoch 2. From epoch 3 on the count must
+    stay put; a growth means something changes shape or value-dependent structure from
+    step to step and is reported with a warning (``PT_XLA_DEBUG_LEVEL=1`` says why).
     ``counts[e]`` is the total after epoch ``e``. Off XLA it does nothing.
     """
 
     def __init__(self) -> None:
         self.counts: list[int] = []
 
-    @staticmethod
-    def _sync(pl_module: LightningModule) -> bool:
-        if pl_module.device.type != "xla":
-            return False
-        import torch_xla
-
-        torch_xla.sync()
-        return True
-
-    def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._sync(pl_module)
-
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if not self._sync(pl_module):
+        if pl_module.device.type != "xla":
             return
         count = xla_compile_count()
         rank_zero_info(f"XLA compilations after epoch {trainer.current_epoch}: {count}")
