@@ -109,7 +109,12 @@ class ImageClassifier(LightningModule):
         return self(batch[0]).float().softmax(dim=-1)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the model class and the random state, so a resumed run continues exactly:
+        same shuffling, augmentation draws and dropout as if it had never stopped."""
         checkpoint["lit_digits_model"] = type(self).__name__
+        checkpoint["rng_states"] = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         saved = checkpoint.get("lit_digits_model")
@@ -118,3 +123,8 @@ class ImageClassifier(LightningModule):
                 f"the checkpoint holds a {saved}, not a {type(self).__name__}; "
                 "use the config (or --model) it was trained with"
             )
+        states = checkpoint.get("rng_states", {})
+        if "torch" in states:
+            torch.set_rng_state(states["torch"])
+        if "cuda" in states and torch.cuda.device_count() == len(states["cuda"]):
+            torch.cuda.set_rng_state_all(states["cuda"])
