@@ -6,7 +6,7 @@ import lightning as L
 import pytest
 import torch
 
-from lit_digits import MLP, DavidNet, LitDigitsError, MNISTDataModule, TPUConvNet
+from lit_digits import MLP, CIFAR10DataModule, DavidNet, LitDigitsError, MNISTDataModule, TPUConvNet
 from lit_digits.models.schedules import exponential_decay
 
 
@@ -116,3 +116,11 @@ def test_bf16_training_keeps_batch_norm_statistics_and_loss_in_float32(mnist_dir
     assert all(n.num_batches_tracked == 96 // 16 for n in norms)
     assert trainer.callback_metrics["train_loss"].dtype == torch.float32
     assert torch.isfinite(trainer.callback_metrics["val_loss"])
+
+
+def test_non_finite_loss_stops_training_and_names_the_step(cifar_dir):
+    model = DavidNet(width=4, lr=1e30)
+    trainer = L.Trainer(max_epochs=3, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    with pytest.raises(LitDigitsError, match=r"loss became (nan|inf) at step \d+ .*--model.lr"):
+        trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=16))
+    assert trainer.global_step < 3 * 6

@@ -116,7 +116,8 @@ class ImageDataModule(LightningDataModule):
             names = ", ".join(str(f) for f in missing)
             raise LitDigitsError(
                 f"{names} missing in data_dir {self.data_dir}, and downloading them failed "
-                f"({str(err).splitlines()[0].rstrip(':')}); put the files there (torchvision's layout) or connect to the internet"
+                f"({str(err).splitlines()[0].rstrip(':')}); "
+                "put the files there (torchvision's layout) or connect to the internet"
             ) from err
 
     def setup(self, stage: str) -> None:

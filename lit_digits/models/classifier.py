@@ -56,7 +56,8 @@ class ImageClassifier(LightningModule):
         if shape is not None and shape[0] != self.in_channels:
             raise LitDigitsError(
                 f"{type(self).__name__} takes {self.in_channels}-channel images but {type(datamodule).__name__} "
-                f"gives {shape[0]}-channel {shape[1]}x{shape[2]} ones; pick a model for this data set"
+                f"gives {shape[0]}-channel {shape[1]}x{shape[2]} ones; "
+                "pick a model (or a checkpoint) made for this data set"
             )
 
     def _keep_batch_norm_in_float32(self) -> None:
@@ -90,6 +91,20 @@ class ImageClassifier(LightningModule):
         self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
         self.log("train_acc", self.train_acc, on_step=False, on_epoch=True)
         return loss
+
+    def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
+        """Stop at the first non-finite loss instead of training on NaNs.
+
+        Runs after the optimizer step (on XLA after the step's graph has executed), so it
+        reads a ready value and adds no compilation.
+        """
+        loss = outputs["loss"]
+        if not torch.isfinite(loss):
+            raise LitDigitsError(
+                f"the training loss became {loss.item()} at step {self.global_step} (epoch {self.current_epoch}); "
+                "the learning rate is likely too high (try a smaller --model.lr) or the precision too low "
+                "(try --trainer.precision 32-true)"
+            )
 
     def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:
         x, y = batch
