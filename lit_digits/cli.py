@@ -8,6 +8,7 @@ from typing import Any
 from lightning.pytorch import Trainer
 from lightning.pytorch.cli import LightningCLI
 
+from lit_digits import report
 from lit_digits.accelerators import resolve_accelerator
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
@@ -96,8 +97,12 @@ def main(args: list[str] | None = None) -> None:
     package_log.addHandler(handler)
     package_log.setLevel(logging.INFO)
     package_log.propagate = False
+    argv = sys.argv[1:] if args is None else args
     try:
-        LitDigitsCLI(args=args)
+        if argv[:1] == ["report"]:
+            report.main(argv[1:])
+        else:
+            LitDigitsCLI(args=args)
     except LitDigitsError as err:
         print(f"lit_digits: error: {err}", file=sys.stderr)
         sys.exit(1)

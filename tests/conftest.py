@@ -29,16 +29,21 @@ def labelled_images(rng: np.random.Generator, n: int, shape: tuple[int, ...]) ->
     return images.astype(np.uint8), labels
 
 
-@pytest.fixture
-def mnist_dir(tmp_path: Path) -> Path:
+def write_mnist(root: Path) -> Path:
+    """A tiny MNIST copy in torchvision's layout under ``root``; returns ``root``."""
     rng = np.random.default_rng(0)
-    raw = tmp_path / "MNIST" / "raw"
+    raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for prefix, n in MNIST_SIZES.items():
         images, labels = labelled_images(rng, n, (28, 28))
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images, 2051)
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, 2049)
-    return tmp_path
+    return root
+
+
+@pytest.fixture
+def mnist_dir(tmp_path: Path) -> Path:
+    return write_mnist(tmp_path)
 
 
 @pytest.fixture

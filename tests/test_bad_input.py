@@ -4,10 +4,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from cli_helpers import CONFIGS, fit, run_cli
-from conftest import MNIST_SIZES, write_idx
+from conftest import write_mnist
+from PIL import Image
 
 MNIST = str(CONFIGS / "mnist.yaml")
 CIFAR = str(CONFIGS / "cifar.yaml")
@@ -23,13 +22,7 @@ def assert_clear_error(result, *fragments: str, code: int = 1) -> None:
 @pytest.fixture(scope="module")
 def mnist_run(tmp_path_factory) -> tuple[Path, Path]:
     """A tiny MNIST copy and a working directory holding one finished run of configs/mnist.yaml."""
-    data = tmp_path_factory.mktemp("mnist")
-    raw = data / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in MNIST_SIZES.items():
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)), 2051)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10, 2049)
+    data = write_mnist(tmp_path_factory.mktemp("mnist"))
     work = tmp_path_factory.mktemp("work")
     assert fit("mnist", data, cwd=work).returncode == 0
     return data, work

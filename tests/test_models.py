@@ -6,7 +6,14 @@ import lightning as L
 import pytest
 import torch
 
-from lit_digits import MLP, CIFAR10DataModule, DavidNet, LitDigitsError, MNISTDataModule, TPUConvNet
+from lit_digits import (
+    MLP,
+    CIFAR10DataModule,
+    DavidNet,
+    LitDigitsError,
+    MNISTDataModule,
+    TPUConvNet,
+)
 from lit_digits.models.schedules import exponential_decay
 
 

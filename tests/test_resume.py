@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import torch
-
 from cli_helpers import fit
 
 TINY_DAVIDNET = ["--model.width", "8", "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "1.0"]

@@ -25,6 +25,7 @@ class CIFAR10DataModule(ImageDataModule):
 
     classes = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
     image_shape = (3, 32, 32)
+    train_size = 50_000
     mean = (125.31 / 255, 122.95 / 255, 113.87 / 255)
 
     def __init__(

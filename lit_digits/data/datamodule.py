@@ -44,6 +44,8 @@ class ImageDataModule(LightningDataModule):
     image_shape: tuple[int, int, int]
     mean: tuple[float, ...]
     """Per-channel mean in [0, 1], the fill colour of cutout."""
+    train_size: int
+    """Images in the published training split."""
 
     def __init__(
         self,
@@ -76,6 +78,10 @@ class ImageDataModule(LightningDataModule):
         self.predict_path = predict_path
         self._splits: dict[str, Split] = {}
         self.predict_files: ImageFiles | None = None
+
+    def planned_steps_per_epoch(self, devices: int = 1) -> int:
+        """Training steps an epoch will take on the full data set, without loading it."""
+        return (self.train_size - self.val_size) // devices // self.batch_size
 
     # --- what a data set defines -------------------------------------------------------
     @property

@@ -22,6 +22,7 @@ class MNISTDataModule(ImageDataModule):
 
     classes = tuple(str(digit) for digit in range(10))
     image_shape = (1, 28, 28)
+    train_size = 60_000
     mean = (0.1307,)
 
     @property

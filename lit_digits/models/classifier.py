@@ -1,11 +1,14 @@
 """The shared LightningModule: steps, metrics, logging and input normalization."""
 
+import math
 from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningModule
+from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
 from torchmetrics.classification import MulticlassAccuracy
 
 from lit_digits.errors import LitDigitsError
@@ -18,7 +21,9 @@ class ImageClassifier(LightningModule):
 
     The model owns its input normalization: ``mean`` and ``std`` are buffers saved in the
     checkpoint, so a checkpoint alone classifies raw images. Subclasses build ``self.net``
-    (normalized images to logits) and their recipe's ``configure_optimizers``.
+    (normalized images to logits) and their recipe: ``make_optimizer`` and
+    ``learning_rate``, which ``configure_optimizers`` applies before every step (and which
+    ``lit_digits report --config`` plots before training).
 
     Logged: ``train_loss`` (per step and epoch), ``train_acc``, ``val_loss``, ``val_acc``,
     ``test_loss``, ``test_acc`` (per epoch). Accuracy goes through torchmetrics, which
@@ -59,6 +64,22 @@ class ImageClassifier(LightningModule):
                 f"gives {shape[0]}-channel {shape[1]}x{shape[2]} ones; "
                 "pick a model (or a checkpoint) made for this data set"
             )
+
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        """The recipe's optimizer over the trainable parameters."""
+        raise NotImplementedError
+
+    def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
+        """The recipe's learning rate at optimizer step ``step`` of a run of ``epochs`` epochs."""
+        raise NotImplementedError
+
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
+        epochs = self.trainer.max_epochs
+        steps_per_epoch = math.ceil(self.trainer.estimated_stepping_batches / epochs) if epochs and epochs > 0 else 0
+        optimizer = self.make_optimizer()
+        base_lr = optimizer.param_groups[0]["lr"]
+        scheduler = LambdaLR(optimizer, lambda step: self.learning_rate(step, steps_per_epoch, epochs) / base_lr)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def _keep_batch_norm_in_float32(self) -> None:
         """Under ``16-true``/``bf16-true`` precision, Lightning casts the whole model to half;

@@ -1,15 +1,11 @@
 """DavidNet: David Page's ResNet-9, DAWNBench winner (94% CIFAR-10 test accuracy in 24 epochs)."""
 
-import math
-from functools import partial
-
 import torch
-from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import nn, optim
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.models.classifier import ImageClassifier
-from lit_digits.models.schedules import per_step, piecewise_linear
+from lit_digits.models.schedules import piecewise_linear
 
 CIFAR10_MEAN = (125.31 / 255, 122.95 / 255, 113.87 / 255)
 CIFAR10_STD = (62.99 / 255, 62.09 / 255, 66.70 / 255)
@@ -84,17 +80,17 @@ class DavidNet(ImageClassifier):
             Scale(logit_scale),
         )  # fmt: skip
 
-    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
-        epochs = self.schedule_epochs or self.trainer.max_epochs
-        if not epochs or epochs < 0:
-            raise LitDigitsError("DavidNet's schedule needs trainer.max_epochs (or model.schedule_epochs) to be set")
-        steps_per_epoch = math.ceil(self.trainer.estimated_stepping_batches / self.trainer.max_epochs)
-        knots = partial(piecewise_linear, epochs=(0, self.warmup_epochs, epochs), values=(0, self.lr, 0))
-        sgd = optim.SGD(
+    def make_optimizer(self) -> optim.Optimizer:
+        return optim.SGD(
             self.parameters(),
             lr=self.lr,
             momentum=self.momentum,
             nesterov=self.nesterov,
             weight_decay=self.weight_decay,
         )
-        return per_step(sgd, lambda step: knots(step / steps_per_epoch))
+
+    def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
+        epochs = self.schedule_epochs or epochs
+        if not epochs or epochs < 0 or not steps_per_epoch:
+            raise LitDigitsError("DavidNet's schedule needs trainer.max_epochs (or model.schedule_epochs) to be set")
+        return piecewise_linear(step / steps_per_epoch, (0, self.warmup_epochs, epochs), (0, self.lr, 0))

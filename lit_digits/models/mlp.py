@@ -2,14 +2,12 @@
 
 from typing import Sequence
 
-from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import nn
 
-from lit_digits.models.classifier import ImageClassifier
-from lit_digits.models.schedules import adam_with_exponential_decay
+from lit_digits.models.exponential_decay_adam import ExponentialDecayAdam
 
 
-class MLP(ImageClassifier):
+class MLP(ExponentialDecayAdam):
     """Dense ReLU layers of ``hidden`` sizes with dropout, then a linear layer to the classes.
 
     ``hidden=[]`` is the tutorials' single dense softmax layer (7,850 parameters); the
@@ -27,14 +25,10 @@ class MLP(ImageClassifier):
         decay_steps: float = 2000,
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(in_channels=image_shape[0], label_smoothing=label_smoothing)
-        self.lr, self.min_lr, self.decay_steps = lr, min_lr, decay_steps
+        super().__init__(image_shape[0], lr, min_lr, decay_steps, label_smoothing)
         sizes = [image_shape[0] * image_shape[1] * image_shape[2], *hidden]
         layers: list[nn.Module] = [nn.Flatten()]
         for size_in, size_out in zip(sizes, sizes[1:]):
             layers += [nn.Linear(size_in, size_out), nn.ReLU(), nn.Dropout(dropout)]
         layers.append(nn.Linear(sizes[-1], 10))
         self.net = nn.Sequential(*layers)
-
-    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
-        return adam_with_exponential_decay(self.parameters(), self.lr, self.min_lr, self.decay_steps)

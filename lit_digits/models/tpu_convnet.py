@@ -2,11 +2,9 @@
 
 from functools import partial
 
-from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import nn
 
-from lit_digits.models.classifier import ImageClassifier
-from lit_digits.models.schedules import adam_with_exponential_decay
+from lit_digits.models.exponential_decay_adam import ExponentialDecayAdam
 
 
 def keras_batch_norm(layer: type[nn.modules.batchnorm._BatchNorm], channels: int, momentum: float, eps: float):
@@ -16,7 +14,7 @@ def keras_batch_norm(layer: type[nn.modules.batchnorm._BatchNorm], channels: int
     return norm
 
 
-class TPUConvNet(ImageClassifier):
+class TPUConvNet(ExponentialDecayAdam):
     """Conv-BN-ReLU 6 (3x3) -> 12 (6x6, stride 2) -> 24 (6x6, stride 2), dense 200 -> 10.
 
     250,466 trainable parameters. TensorFlow's "same" padding (28 -> 28 -> 14 -> 7), no
@@ -37,8 +35,7 @@ class TPUConvNet(ImageClassifier):
         bn_eps: float = 1e-3,
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(in_channels=1, label_smoothing=label_smoothing)
-        self.lr, self.min_lr, self.decay_steps = lr, min_lr, decay_steps
+        super().__init__(1, lr, min_lr, decay_steps, label_smoothing)
         bn2d = partial(keras_batch_norm, nn.BatchNorm2d, momentum=bn_momentum, eps=bn_eps)
         bn1d = partial(keras_batch_norm, nn.BatchNorm1d, momentum=bn_momentum, eps=bn_eps)
         self.net = nn.Sequential(
@@ -50,7 +47,3 @@ class TPUConvNet(ImageClassifier):
             nn.Dropout(dropout),
             nn.Linear(200, 10),
         )  # fmt: skip
-
-    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
-        trainable = [p for p in self.parameters() if p.requires_grad]
-        return adam_with_exponential_decay(trainable, self.lr, self.min_lr, self.decay_steps)

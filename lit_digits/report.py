@@ -1,0 +1,118 @@
+"""``lit_digits report``: the pictures of a finished run, or of a recipe's schedule before training."""
+
+import argparse
+import warnings
+from pathlib import Path
+
+import torch
+from torchmetrics.classification import MulticlassConfusionMatrix
+
+from lit_digits.data import ImageDataModule
+from lit_digits.errors import LitDigitsError
+from lit_digits.models import ImageClassifier
+from lit_digits.plots import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes, read_metrics
+
+USAGE = """lit_digits report RUN_DIR_OR_CHECKPOINT [--out DIR] [--data_dir DIR]
+       lit_digits report --config CONFIG [--model.* ... overrides] [--out DIR]"""
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="lit_digits report",
+        usage=USAGE,
+        description="Write PNG pictures of a run (runs/<config>/version_N or one of its checkpoints): "
+        "loss and accuracy per epoch, the learning rate per step, the test images with the most "
+        "confident mistakes first, the confusion matrix and per-class accuracy. With --config and "
+        "no run: the recipe's learning-rate schedule, before training.",
+    )
+    parser.add_argument("run", type=Path, help="a run folder or a checkpoint file")
+    parser.add_argument("--out", type=Path, help="folder for the PNGs (default: RUN/report, or . with --config)")
+    parser.add_argument("--data_dir", help="where the data set is, if not where the run had it")
+    if "--config" in argv:
+        out_option = argparse.ArgumentParser(add_help=False)
+        out_option.add_argument("--out", type=Path, default=Path("."))
+        known, config_args = out_option.parse_known_args(argv)
+        written = [planned_learning_rate(config_args, known.out)]
+    else:
+        args = parser.parse_args(argv)
+        written = run_report(args.run, args.out, args.data_dir)
+    for path in written:
+        print(path)
+
+
+def planned_learning_rate(config_args: list[str], out: Path) -> Path:
+    """The learning rate at every step of the configured recipe, without training."""
+    from lit_digits.cli import LitDigitsCLI
+
+    with warnings.catch_warnings():  # Lightning warns when args and sys.argv both hold arguments
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+        cli = LitDigitsCLI(args=config_args, run=False)
+    epochs = cli.trainer.max_epochs
+    steps_per_epoch = cli.datamodule.planned_steps_per_epoch(cli.trainer.num_devices)
+    steps = range(steps_per_epoch * epochs)
+    rates = [cli.model.learning_rate(step, steps_per_epoch, epochs) for step in steps]
+    title = f"{type(cli.model).__name__}: {epochs} epochs x {steps_per_epoch} steps"
+    return plot_learning_rate(list(steps), rates, out / "lr_schedule.png", title)
+
+
+def run_report(run: Path, out: Path | None, data_dir: str | None) -> list[Path]:
+    """All pictures of a finished run: from its metrics.csv and from its checkpoint on the test split."""
+    checkpoint, run_dir = _locate(run)
+    out = out or run_dir / "report"
+    written = []
+    metrics_csv = run_dir / "metrics.csv"
+    if metrics_csv.is_file():
+        metrics = read_metrics(metrics_csv)
+        written.append(plot_curves(metrics, out / "metrics.png"))
+        for column in (c for c in metrics if c.startswith("lr-")):
+            steps = sorted(metrics[column])
+            rates = [metrics[column][step] for step in steps]
+            written.append(plot_learning_rate(steps, rates, out / "lr_schedule.png", f"{column} as logged"))
+    images, labels, probs, classes = evaluate(checkpoint, data_dir)
+    written.append(plot_mistakes(images, labels, probs, classes, out / "mistakes.png"))
+    confusion = MulticlassConfusionMatrix(len(classes))(probs, labels)
+    written.append(plot_confusion(confusion, classes, out / "confusion.png"))
+    return written
+
+
+def _locate(run: Path) -> tuple[Path, Path]:
+    """(checkpoint, run folder) for a run folder or a checkpoint inside one."""
+    if run.is_file():
+        return run, run.parent.parent
+    for name in ("best.ckpt", "last.ckpt"):
+        if (run / "checkpoints" / name).is_file():
+            return run / "checkpoints" / name, run
+    raise LitDigitsError(f"{run} is neither a checkpoint nor a run folder with checkpoints/best.ckpt or last.ckpt")
+
+
+@torch.inference_mode()
+def evaluate(checkpoint: Path, data_dir: str | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[str, ...]]:
+    """The checkpoint's class probabilities on its data set's test split: images, labels, probs, class names."""
+    checkpoint_dict = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    model_class = _imported_subclass(ImageClassifier, checkpoint_dict.get("hyper_parameters", {}), checkpoint)
+    data_class = _imported_subclass(ImageDataModule, checkpoint_dict.get("datamodule_hyper_parameters", {}), checkpoint)
+    model = model_class.load_from_checkpoint(checkpoint, map_location="cpu").eval()
+    datamodule = data_class.load_from_checkpoint(checkpoint, **({"data_dir": data_dir} if data_dir else {}))
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    images, labels = datamodule._splits["test"]
+    probs = torch.cat([model(batch.float() / 255).float().softmax(-1) for batch in images.split(500)])
+    return images, labels, probs, datamodule.classes
+
+
+def _imported_subclass(base: type, hyper_parameters: dict, checkpoint: Path) -> type:
+    """The already imported subclass of ``base`` whose class path the checkpoint names."""
+    class_path = hyper_parameters.get("_class_path", "")
+    name = class_path.rsplit(".", 1)[-1]
+    found, pending = [], [base]
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if name and cls.__name__ == name:
+            found.append(cls)
+    if not found:
+        raise LitDigitsError(
+            f"{checkpoint} names no {base.__name__} of lit_digits (class path {class_path!r}); "
+            "report reads checkpoints written by lit_digits fit"
+        )
+    return found[0]

@@ -1,0 +1,58 @@
+"""``lit_digits report``: PNG pictures of a run, and of a recipe's schedule before training."""
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import CONFIGS, fit, run_cli
+from conftest import write_mnist
+from PIL import Image
+
+PICTURES = ["metrics.png", "lr_schedule.png", "mistakes.png", "confusion.png"]
+
+
+def assert_png(path: Path, min_width: int = 400, min_height: int = 200) -> None:
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.width >= min_width and image.height >= min_height, (path, image.size)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A 2-epoch run of configs/mnist.yaml on tiny data."""
+    data = write_mnist(tmp_path_factory.mktemp("mnist"))
+    work = tmp_path_factory.mktemp("work")
+    trained = fit("mnist", data, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1", cwd=work)
+    assert trained.returncode == 0, trained.stderr
+    return work / "runs" / "mnist" / "version_0"
+
+
+def test_report_of_a_run_writes_every_picture(finished_run):
+    result = run_cli("report", str(finished_run), cwd=finished_run)
+    assert result.returncode == 0, result.stderr
+    for name in PICTURES:
+        assert_png(finished_run / "report" / name)
+    assert [Path(line).name for line in result.stdout.split()] == PICTURES
+
+
+def test_report_of_a_checkpoint_writes_test_set_pictures(finished_run, tmp_path):
+    checkpoint = finished_run / "checkpoints" / "last.ckpt"
+    result = run_cli("report", str(checkpoint), "--out", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_png(tmp_path / "mistakes.png")
+    assert_png(tmp_path / "confusion.png")
+
+
+def test_learning_rate_schedule_is_drawn_from_the_config_before_training(tmp_path):
+    result = run_cli("report", "--config", str(CONFIGS / "cifar.yaml"), "--trainer.max_epochs", "30",
+                     "--out", str(tmp_path), cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert_png(tmp_path / "lr_schedule.png")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_report_of_something_else_is_a_clear_error(tmp_path):
+    result = run_cli("report", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "neither a checkpoint nor a run folder" in result.stderr and "Traceback" not in result.stderr
