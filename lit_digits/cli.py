@@ -31,6 +31,7 @@ class LitDigitsCLI(LightningCLI):
             *args,
             subclass_mode_model=True,
             subclass_mode_data=True,
+            parser_kwargs={"epilog": "Pictures of a run or a recipe: lit_digits report --help"},
             **kwargs,
         )
 

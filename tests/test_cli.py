@@ -56,6 +56,7 @@ def test_model_and_data_can_be_chosen_by_name(tmp_path, mnist_dir):
 def test_help_works_as_a_module(tmp_path):
     helped = run_cli("--help", cwd=tmp_path)
     assert helped.returncode == 0 and "fit" in helped.stdout and "predict" in helped.stdout
+    assert "lit_digits report --help" in helped.stdout
 
 
 @pytest.mark.parametrize(
