@@ -1,6 +1,7 @@
 """lit_digits: the classic small-image classifier recipes on TPU, GPU or CPU with Lightning."""
 
 from lit_digits.accelerators import XLACPUAccelerator
+from lit_digits.channels_last import ChannelsLast
 from lit_digits.data import CIFAR10DataModule, ImageDataModule, MNISTDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import MLP, DavidNet, ImageClassifier, TPUConvNet
@@ -8,6 +9,7 @@ from lit_digits.xla_compiles import XLAGraphCheck
 
 __all__ = [
     "CIFAR10DataModule",
+    "ChannelsLast",
     "DavidNet",
     "ImageClassifier",
     "ImageDataModule",

@@ -9,6 +9,7 @@ import torch
 from lit_digits import (
     MLP,
     CIFAR10DataModule,
+    ChannelsLast,
     DavidNet,
     LitDigitsError,
     MNISTDataModule,
@@ -131,3 +132,13 @@ def test_non_finite_loss_stops_training_and_names_the_step(cifar_dir):
     with pytest.raises(LitDigitsError, match=r"loss became (nan|inf) at step \d+ .*--model.lr"):
         trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=16))
     assert trainer.global_step < 3 * 6
+
+
+def test_channels_last_callback_trains_with_nhwc_weights(cifar_dir):
+    model = DavidNet(width=4)
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        callbacks=[ChannelsLast()])  # fmt: skip
+    trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=16))
+    conv = model.net[0][0]
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.isfinite(trainer.callback_metrics["val_loss"])
