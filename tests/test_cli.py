@@ -40,6 +40,12 @@ def test_fit_then_test_and_predict_from_the_checkpoint(config, data, extra, requ
     assert "resized 40x50" in predicted.stderr
 
 
+@pytest.mark.parametrize("config", sorted(CONFIGS.glob("*.yaml")), ids=lambda path: path.name)
+def test_every_config_is_a_valid_recipe(tmp_path, config):
+    printed = run_cli("fit", "--config", str(config), "--print_config", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+
+
 def test_print_config_shows_the_recipe(tmp_path):
     printed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--print_config", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
