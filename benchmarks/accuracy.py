@@ -30,7 +30,7 @@ def train_and_test(config: str, seed: int, data_dir: str, overrides: list[str]) 
             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false", *overrides]  # fmt: skip
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        cli = LitDigitsCLI(args=args, run=False)
+        cli = LitDigitsCLI(args=args, run=False, save_config_callback=None)
     start = time.perf_counter()
     cli.trainer.fit(cli.model, cli.datamodule)
     wall = time.perf_counter() - start

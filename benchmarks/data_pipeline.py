@@ -25,10 +25,14 @@ BATCH = 512
 
 
 class CIFAR10AsIs(torchvision.datasets.CIFAR10):
-    """torchvision's CIFAR10 without its download checksum (the shared copy is re-pickled)."""
+    """torchvision's CIFAR10 without its download checksums (the shared copy is re-pickled)."""
 
     def _check_integrity(self) -> bool:
         return True
+
+    def _load_meta(self) -> None:
+        self.classes = list(CIFAR10DataModule.classes)
+        self.class_to_idx = {name: index for index, name in enumerate(self.classes)}
 
 
 def tutorial_loader(data_dir: str, workers: int) -> torch.utils.data.DataLoader:

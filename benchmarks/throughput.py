@@ -11,6 +11,7 @@ after the first two (warm-up). Prints images/s per round and the ratio Lightning
 """
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -46,7 +47,7 @@ def build(config: str, data_dir: str, steps: int, overrides: list[str]) -> LitDi
             "--trainer.enable_model_summary", "false", "--trainer.logger.init_args.name", "throughput", *overrides]  # fmt: skip
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        return LitDigitsCLI(args=args, run=False)
+        return LitDigitsCLI(args=args, run=False, save_config_callback=None)
 
 
 def lightning_arm(cli: LitDigitsCLI, state: dict) -> float:
@@ -119,6 +120,8 @@ def main() -> None:
     print(f"\n| arm | images/s (median of {args.rounds}) |\n| --- | --- |")
     print(f"| lit_digits fit (Lightning) | {lightning:.1f} |\n| hand-written loop | {loop:.1f} |")
     print(f"\nratio Lightning / loop: {lightning / loop:.3f} (precision {precision}, channels_last {channels_last})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+    print(f"peak memory (RSS) of this process: {peak:.2f} GiB")
 
 
 if __name__ == "__main__":

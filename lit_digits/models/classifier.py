@@ -108,7 +108,7 @@ class ImageClassifier(LightningModule):
         x, y = batch
         logits = self(x)
         loss = self._loss(logits, y)
-        self.train_acc(logits, y)
+        self.train_acc.update(logits, y)
         self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
         self.log("train_acc", self.train_acc, on_step=False, on_epoch=True)
         return loss
@@ -130,7 +130,7 @@ class ImageClassifier(LightningModule):
     def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:
         x, y = batch
         logits = self(x)
-        accuracy(logits, y)
+        accuracy.update(logits, y)
         self.log(f"{stage}_loss", self._loss(logits, y), prog_bar=True, sync_dist=True)
         self.log(f"{stage}_acc", accuracy, prog_bar=True)
 
