@@ -95,8 +95,9 @@ def evaluate(checkpoint: Path, data_dir: str | None) -> tuple[torch.Tensor, torc
     datamodule = data_class.load_from_checkpoint(checkpoint, **({"data_dir": data_dir} if data_dir else {}))
     datamodule.prepare_data()
     datamodule.setup("test")
-    images, labels = datamodule._splits["test"]
-    probs = torch.cat([model(batch.float() / 255).float().softmax(-1) for batch in images.split(500)])
+    batches = list(datamodule.test_dataloader())
+    images, labels = torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
+    probs = torch.cat([model(x.float() / 255).float().softmax(-1) for x, _ in batches])
     return images, labels, probs, datamodule.classes
 
 
