@@ -15,12 +15,11 @@ def crop(x: torch.Tensor, padding: int, top: torch.Tensor, left: torch.Tensor, m
     ``top`` and ``left`` are int64 tensors of N offsets in ``[0, 2 * padding]``.
     """
     n, c, h, w = x.shape
-    padded = F.pad(x, (padding,) * 4, mode=mode)
-    rows = (top[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
-    cols = (left[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-    batch = torch.arange(n, device=x.device)[:, None, None, None]
-    channel = torch.arange(c, device=x.device)[None, :, None, None]
-    return padded[batch, channel, rows, cols]
+    padded = F.pad(x, (padding,) * 4, mode=mode).flatten(2)  # N x C x (H + 2p)(W + 2p)
+    rows = top[:, None] + torch.arange(h, device=x.device)
+    cols = left[:, None] + torch.arange(w, device=x.device)
+    pixels = rows[:, :, None] * (w + 2 * padding) + cols[:, None, :]  # N x H x W indices into padded
+    return padded.gather(2, pixels.view(n, 1, h * w).expand(n, c, h * w)).view(n, c, h, w)
 
 
 def flip(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
