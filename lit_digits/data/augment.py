@@ -24,7 +24,10 @@ def crop(x: torch.Tensor, padding: int, top: torch.Tensor, left: torch.Tensor, m
 
 def flip(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mirror left-right the images where the boolean ``mask`` (N) is true."""
-    return torch.where(mask[:, None, None, None], x.flip(-1), x)
+    w = x.shape[-1]
+    columns = torch.arange(w, device=x.device)
+    columns = torch.where(mask[:, None], w - 1 - columns, columns)  # N x W: where each output column comes from
+    return x.gather(3, columns[:, None, None, :].expand_as(x))
 
 
 def cutout(x: torch.Tensor, size: int, top: torch.Tensor, left: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
