@@ -9,7 +9,7 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.cli import LightningCLI
 
 from lit_digits import report
-from lit_digits.accelerators import resolve_accelerator
+from lit_digits.accelerators import resolve_accelerator, resolve_precision
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
@@ -36,8 +36,9 @@ class LitDigitsCLI(LightningCLI):
         )
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        accelerator = self._get(self.config_init, "trainer", default={}).get("accelerator")
-        kwargs.setdefault("accelerator", resolve_accelerator(accelerator))
+        trainer = self._get(self.config_init, "trainer", default={})
+        kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
+        kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
         return super().instantiate_trainer(**kwargs)
 
     def before_fit(self) -> None:

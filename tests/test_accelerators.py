@@ -1,9 +1,13 @@
-"""Choosing the XLA accelerators: xla_cpu, and clear errors for tpu."""
+"""Choosing the XLA accelerators: xla_cpu, clear errors for tpu, and precision on XLA."""
+
+import warnings
 
 import pytest
+from cli_helpers import CONFIGS
 
 from lit_digits import LitDigitsError, XLACPUAccelerator
-from lit_digits.accelerators import resolve_accelerator
+from lit_digits.accelerators import resolve_accelerator, resolve_precision
+from lit_digits.cli import LitDigitsCLI
 
 
 def test_tpu_without_torch_xla_names_the_install_command(monkeypatch):
@@ -23,3 +27,25 @@ def test_xla_cpu_is_lightnings_xla_accelerator_on_one_cpu_device(monkeypatch):
 @pytest.mark.parametrize("name", ["cpu", "gpu", "auto"])
 def test_other_accelerators_are_left_to_lightning(name):
     assert resolve_accelerator(name) == name
+
+
+@pytest.mark.parametrize(
+    ("accelerator", "asked", "used"),
+    [("xla_cpu", "bf16-mixed", "32-true"), ("xla_cpu", "bf16-true", "bf16-true"), ("cpu", "bf16-mixed", "bf16-mixed")],
+)
+def test_bf16_autocast_runs_as_float32_on_xla_only(mnist_dir, monkeypatch, accelerator, asked, used):
+    if accelerator == "xla_cpu":
+        pytest.importorskip("torch_xla")
+        monkeypatch.setenv("PJRT_DEVICE", "CPU")
+    args = ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
+            "--trainer.accelerator", accelerator, "--trainer.precision", asked, "--trainer.logger", "false"]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+        cli = LitDigitsCLI(args=args, run=False, save_config_callback=None)
+    assert cli.trainer.precision == used
+
+
+def test_tpu_counts_as_xla_and_auto_only_with_a_tpu(monkeypatch):
+    assert resolve_precision("tpu", "bf16-mixed") == "32-true"
+    monkeypatch.setattr("lit_digits.accelerators.XLAAccelerator.is_available", staticmethod(lambda: False))
+    assert resolve_precision("auto", "bf16-mixed") == "bf16-mixed"
