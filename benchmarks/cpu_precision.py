@@ -49,7 +49,7 @@ def main() -> None:
             for bf16 in (False, True):
                 cells.append(images_per_second(model, batch, shape, bf16, channels_last, args.steps))
         fp32 = cells[0]
-        print(f"| {name} ({batch}) | " + " | ".join(f"{c:.0f} img/s ({c / fp32:.2f}x)" for c in (cells[0], cells[1], cells[2], cells[3])) + " |", flush=True)
+        print(f"| {name} ({batch}) | " + " | ".join(f"{c:.0f} img/s ({c / fp32:.2f}x)" for c in cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,16 +4,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from cli_helpers import CONFIGS
+
+BENCHMARKS = CONFIGS.parent / "benchmarks"
 
 
 def run_script(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args], cwd=cwd,
+    return subprocess.run([sys.executable, str(BENCHMARKS / name), *args], cwd=cwd,
                           capture_output=True, text=True, timeout=600)  # fmt: skip
 
 
 def test_accuracy_prints_one_row_per_seed_and_the_summary(mnist_dir, tmp_path):
-    result = run_script("accuracy.py", "--config", str(ROOT / "configs" / "mnist.yaml"), "--seeds", "0", "1",
+    result = run_script("accuracy.py", "--config", str(CONFIGS / "mnist.yaml"), "--seeds", "0", "1",
                         "--data_dir", str(mnist_dir), "--out", str(tmp_path / "out"),
                         "--", "--trainer.max_epochs", "1", "--trainer.logger", "false", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -23,7 +25,7 @@ def test_accuracy_prints_one_row_per_seed_and_the_summary(mnist_dir, tmp_path):
 
 
 def test_throughput_compares_lightning_with_the_loop(cifar_dir, tmp_path):
-    result = run_script("throughput.py", "--config", str(ROOT / "configs" / "cifar.yaml"), "--data_dir",
+    result = run_script("throughput.py", "--config", str(CONFIGS / "cifar.yaml"), "--data_dir",
                         str(cifar_dir), "--steps", "3", "--rounds", "1",
                         "--", "--data.batch_size", "16", "--model.width", "8", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
