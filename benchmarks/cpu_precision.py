@@ -17,7 +17,9 @@ from environment import describe
 from lit_digits import DavidNet, TPUConvNet
 
 
-def images_per_second(model: torch.nn.Module, batch: int, shape: tuple, bf16: bool, channels_last: bool, steps: int) -> float:
+def images_per_second(
+    model: torch.nn.Module, batch: int, shape: tuple, bf16: bool, channels_last: bool, steps: int
+) -> float:
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     x = torch.rand(batch, *shape).contiguous(memory_format=memory_format)
@@ -43,13 +45,18 @@ def main() -> None:
     print(f"$ {' '.join(sys.argv)}\n{describe()}\n")
     print("| model (batch) | fp32 | bf16 autocast | fp32 channels_last | bf16 autocast + channels_last |")
     print("| --- | --- | --- | --- | --- |")
-    for name, model, batch, shape in [("TPUConvNet", TPUConvNet(), 256, (1, 28, 28)), ("DavidNet", DavidNet(), 512, (3, 32, 32))]:
+    for name, model, batch, shape in [
+        ("TPUConvNet", TPUConvNet(), 256, (1, 28, 28)),
+        ("DavidNet", DavidNet(), 512, (3, 32, 32)),
+    ]:
         cells = []
         for channels_last in (False, True):
             for bf16 in (False, True):
                 cells.append(images_per_second(model, batch, shape, bf16, channels_last, args.steps))
         fp32 = cells[0]
-        print(f"| {name} ({batch}) | " + " | ".join(f"{c:.0f} img/s ({c / fp32:.2f}x)" for c in cells) + " |", flush=True)
+        print(
+            f"| {name} ({batch}) | " + " | ".join(f"{c:.0f} img/s ({c / fp32:.2f}x)" for c in cells) + " |", flush=True
+        )
 
 
 if __name__ == "__main__":

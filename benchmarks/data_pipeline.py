@@ -75,7 +75,10 @@ def main() -> None:
     loader = tutorial_loader(args.data_dir, args.workers)
     time_epochs(lambda: loader, 1)  # start the workers and warm the caches
     rows = []
-    for name, batches in [("lit_digits (batched, in memory)", ours), (f"tutorial (per sample, {args.workers} workers)", lambda: loader)]:
+    for name, batches in [
+        ("lit_digits (batched, in memory)", ours),
+        (f"tutorial (per sample, {args.workers} workers)", lambda: loader),
+    ]:
         seconds, count = time_epochs(batches, args.epochs)
         rows.append((name, count / seconds, seconds / count))
     print("| pipeline | batches/s | ms per batch of 512 |\n| --- | --- | --- |")

@@ -8,13 +8,13 @@ from lit_digits.models import MLP, DavidNet, ImageClassifier, TPUConvNet
 from lit_digits.xla_compiles import XLAGraphCheck
 
 __all__ = [
+    "MLP",
     "CIFAR10DataModule",
     "ChannelsLast",
     "DavidNet",
     "ImageClassifier",
     "ImageDataModule",
     "LitDigitsError",
-    "MLP",
     "MNISTDataModule",
     "TPUConvNet",
     "XLACPUAccelerator",

@@ -5,8 +5,8 @@ Uses matplotlib's object API with the Agg canvas, so it needs no display.
 
 import csv
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from matplotlib.figure import Figure
@@ -101,7 +101,9 @@ def plot_confusion(confusion: torch.Tensor, classes: Sequence[str], out: Path) -
     per_class = confusion.diagonal() / confusion.sum(dim=1).clamp(min=1)
     accuracy_axes.barh(list(classes), (per_class * 100).tolist())
     accuracy_axes.invert_yaxis()
-    accuracy_axes.set(xlabel="accuracy (%)", title="per-class accuracy", xlim=(max(0, float(per_class.min()) * 100 - 5), 100))
+    accuracy_axes.set(
+        xlabel="accuracy (%)", title="per-class accuracy", xlim=(max(0, float(per_class.min()) * 100 - 5), 100)
+    )
     for row, value in enumerate(per_class.tolist()):
         accuracy_axes.text(value * 100, row, f" {value:.1%}", va="center", fontsize=8)
     return _save(figure, out)

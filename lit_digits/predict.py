@@ -1,6 +1,7 @@
 """Printing what ``lit_digits predict`` found: file, predicted class, probability."""
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from lightning.pytorch import LightningModule, Trainer

@@ -86,7 +86,9 @@ def _locate(run: Path) -> tuple[Path, Path]:
 
 
 @torch.inference_mode()
-def evaluate(checkpoint: Path, data_dir: str | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[str, ...]]:
+def evaluate(
+    checkpoint: Path, data_dir: str | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[str, ...]]:
     """The checkpoint's class probabilities on its data set's test split: images, labels, probs, class names."""
     checkpoint_dict = torch.load(checkpoint, map_location="cpu", weights_only=False)
     model_class = _imported_subclass(ImageClassifier, checkpoint_dict.get("hyper_parameters", {}), checkpoint)

@@ -18,6 +18,7 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
         text=True,
         env={**os.environ, **(env or {})},
         timeout=600,
+        check=False,
     )
 
 

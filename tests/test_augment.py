@@ -83,7 +83,7 @@ def test_batch_becomes_float_in_unit_range_and_only_training_is_augmented(traini
     dm = CIFAR10DataModule()
     dm.trainer = _Trainer(training)
     images = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
-    x, y = dm.on_after_batch_transfer((images, torch.zeros(16, dtype=torch.long)), 0)
+    x, _ = dm.on_after_batch_transfer((images, torch.zeros(16, dtype=torch.long)), 0)
     assert x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
     assert torch.equal(x, images.float() / 255) != training
 

@@ -24,7 +24,7 @@ def test_cifar_reads_batch_pickles_without_checksums(cifar_dir):
     dm = CIFAR10DataModule(cifar_dir, batch_size=32)
     dm.prepare_data()
     dm.setup("fit")
-    images, labels = next(iter(dm.train_dataloader()))
+    images, _ = next(iter(dm.train_dataloader()))
     assert images.shape == (32, 3, 32, 32) and images.dtype == torch.uint8
     assert len(dm.train_dataloader().dataset) == 5 * CIFAR_PER_BATCH
 

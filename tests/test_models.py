@@ -8,8 +8,8 @@ import torch
 
 from lit_digits import (
     MLP,
-    CIFAR10DataModule,
     ChannelsLast,
+    CIFAR10DataModule,
     DavidNet,
     LitDigitsError,
     MNISTDataModule,

@@ -4,4 +4,4 @@ from lit_digits.data.cifar import CIFAR10DataModule
 from lit_digits.data.datamodule import DEFAULT_DATA_DIR, ImageDataModule
 from lit_digits.data.mnist import MNISTDataModule
 
-__all__ = ["CIFAR10DataModule", "DEFAULT_DATA_DIR", "ImageDataModule", "MNISTDataModule"]
+__all__ = ["DEFAULT_DATA_DIR", "CIFAR10DataModule", "ImageDataModule", "MNISTDataModule"]

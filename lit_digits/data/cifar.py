@@ -2,6 +2,7 @@
 
 import pickle
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -58,7 +59,7 @@ class CIFAR10DataModule(ImageDataModule):
 class _ArraysOnly(pickle.Unpickler):
     """Unpickles NumPy arrays and plain containers, nothing that could run code."""
 
-    _ALLOWED = {
+    _ALLOWED: ClassVar[set[tuple[str, str]]] = {
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
         ("numpy._core.multiarray", "_reconstruct"),

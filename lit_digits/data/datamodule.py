@@ -62,9 +62,7 @@ class ImageDataModule(LightningDataModule):
         if batch_size < 1:
             raise LitDigitsError(f"batch_size must be at least 1, got {batch_size}")
         if padding_mode not in ("reflect", "constant", "replicate", "circular"):
-            raise LitDigitsError(
-                f"padding_mode must be reflect, constant, replicate or circular, got {padding_mode!r}"
-            )
+            raise LitDigitsError(f"padding_mode must be reflect, constant, replicate or circular, got {padding_mode!r}")
         if crop_padding < 0 or cutout_size < 0 or val_size < 0:
             raise LitDigitsError("crop_padding, cutout_size and val_size must not be negative")
         self.save_hyperparameters()

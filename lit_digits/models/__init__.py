@@ -5,4 +5,4 @@ from lit_digits.models.davidnet import DavidNet
 from lit_digits.models.mlp import MLP
 from lit_digits.models.tpu_convnet import TPUConvNet
 
-__all__ = ["DavidNet", "ImageClassifier", "MLP", "TPUConvNet"]
+__all__ = ["MLP", "DavidNet", "ImageClassifier", "TPUConvNet"]

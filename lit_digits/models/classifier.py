@@ -1,7 +1,8 @@
 """The shared LightningModule: steps, metrics, logging and input normalization."""
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F

@@ -1,6 +1,7 @@
 """The simpler MNIST models of the same tutorials: one dense softmax layer, or an MLP."""
 
-from typing import Sequence
+from collections.abc import Sequence
+from itertools import pairwise
 
 from torch import nn
 
@@ -28,7 +29,7 @@ class MLP(ExponentialDecayAdam):
         super().__init__(image_shape[0], lr, min_lr, decay_steps, label_smoothing)
         sizes = [image_shape[0] * image_shape[1] * image_shape[2], *hidden]
         layers: list[nn.Module] = [nn.Flatten()]
-        for size_in, size_out in zip(sizes, sizes[1:]):
+        for size_in, size_out in pairwise(sizes):
             layers += [nn.Linear(size_in, size_out), nn.ReLU(), nn.Dropout(dropout)]
         layers.append(nn.Linear(sizes[-1], 10))
         self.net = nn.Sequential(*layers)

@@ -1,7 +1,7 @@
 """The recipes' learning-rate schedules, as plain functions of the step or epoch."""
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
