@@ -7,6 +7,7 @@ from typing import Any
 
 from lightning.pytorch import Trainer
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from lit_digits import report
 from lit_digits.accelerators import resolve_accelerator, resolve_precision
@@ -105,6 +106,6 @@ def main(args: list[str] | None = None) -> None:
             report.main(argv[1:])
         else:
             LitDigitsCLI(args=args)
-    except LitDigitsError as err:
+    except (LitDigitsError, MisconfigurationException) as err:  # Lightning's: settings that do not fit together
         print(f"lit_digits: error: {err}", file=sys.stderr)
         sys.exit(1)

@@ -38,6 +38,12 @@ def test_yaml_with_typo_or_wrong_type_is_refused(tmp_path, yaml, fragment):
     assert_clear_error(run_cli("fit", "--config", MNIST, "--config", str(bad), cwd=tmp_path), fragment, code=2)
 
 
+def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_path):
+    data, _ = mnist_run
+    result = fit("mnist", data, "--trainer.logger", "false", cwd=tmp_path)
+    assert_clear_error(result, "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger")
+
+
 def test_colour_model_on_mnist_is_refused_before_training(mnist_run, tmp_path):
     data, _ = mnist_run
     result = run_cli("fit", "--config", MNIST, "--model", "DavidNet", "--data.data_dir", str(data), cwd=tmp_path)
