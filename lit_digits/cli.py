@@ -106,6 +106,11 @@ def main(args: list[str] | None = None) -> None:
             report.main(argv[1:])
         else:
             LitDigitsCLI(args=args)
-    except (LitDigitsError, MisconfigurationException) as err:  # Lightning's: settings that do not fit together
-        print(f"lit_digits: error: {err}", file=sys.stderr)
-        sys.exit(1)
+    except LitDigitsError as err:
+        message = str(err)
+    except MisconfigurationException as err:  # Lightning's: settings that do not fit together
+        message = f"{err} Change one of the settings it names; --print_config shows them all."
+    else:
+        return
+    print(f"lit_digits: error: {message}", file=sys.stderr)
+    sys.exit(1)

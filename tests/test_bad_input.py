@@ -41,7 +41,9 @@ def test_yaml_with_typo_or_wrong_type_is_refused(tmp_path, yaml, fragment):
 def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_path):
     data, _ = mnist_run
     result = fit("mnist", data, "--trainer.logger", "false", cwd=tmp_path)
-    assert_clear_error(result, "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger")
+    assert_clear_error(
+        result, "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger", "--print_config"
+    )
 
 
 def test_colour_model_on_mnist_is_refused_before_training(mnist_run, tmp_path):
