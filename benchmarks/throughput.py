@@ -44,7 +44,7 @@ class StepTimer(Callback):
 def build(config: str, data_dir: str, steps: int, overrides: list[str]) -> LitDigitsCLI:
     args = ["--config", config, "--data.data_dir", data_dir, "--trainer.max_steps", str(steps),
             "--trainer.limit_val_batches", "0", "--trainer.enable_progress_bar", "false",
-            "--trainer.enable_model_summary", "false", "--trainer.logger.init_args.name", "throughput", *overrides]  # fmt: skip
+            "--trainer.enable_model_summary", "false", *overrides]  # fmt: skip
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
         return LitDigitsCLI(args=args, run=False, save_config_callback=None)
@@ -67,12 +67,11 @@ def loop_arm(cli: LitDigitsCLI, state: dict, steps: int, precision: str, channel
     if precision == "bf16-true":
         model.to(torch.bfloat16)
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16-mixed" else nullcontext()
-    optimizer = model.make_optimizer()
+    optimizer = model.make_optimizer([p for p in model.parameters() if p.requires_grad], lr=1.0)
     steps_per_epoch = datamodule.planned_steps_per_epoch()
-    base_lr = optimizer.param_groups[0]["lr"]
     epochs = cli.trainer.max_epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: model.learning_rate(step, steps_per_epoch, epochs) / base_lr
+        optimizer, lambda step: model.learning_rate(step, steps_per_epoch, epochs)
     )
     start = 0.0
     for step, (images, labels) in enumerate(datamodule.train_dataloader()):

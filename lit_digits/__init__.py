@@ -4,11 +4,10 @@ from lit_digits.accelerators import XLACPUAccelerator
 from lit_digits.channels_last import ChannelsLast
 from lit_digits.data import CIFAR10DataModule, ImageDataModule, MNISTDataModule
 from lit_digits.errors import LitDigitsError
-from lit_digits.models import MLP, DavidNet, ImageClassifier, TPUConvNet
+from lit_digits.models import DavidNet, ImageClassifier, TPUConvNet
 from lit_digits.xla_compiles import XLAGraphCheck
 
 __all__ = [
-    "MLP",
     "CIFAR10DataModule",
     "ChannelsLast",
     "DavidNet",

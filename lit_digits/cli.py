@@ -5,8 +5,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from lit_digits import report
@@ -15,10 +17,17 @@ from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
+from lit_digits.xla_compiles import XLAGraphCheck
 
 
 class LitDigitsCLI(LightningCLI):
     """``lit_digits fit|validate|test|predict --config configs/NAME.yaml``.
+
+    A recipe's config holds what makes it that recipe; what every run shares is here:
+    ``trainer_defaults`` (one device, seed 0) and the callbacks added to every run
+    (``best.ckpt`` and ``last.ckpt`` checkpoints, the learning-rate monitor, the XLA graph
+    check), and a CSV logger writing ``runs/<config name>/version_N/`` (under
+    ``--trainer.default_root_dir`` if given) unless ``--trainer.logger`` says otherwise.
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
     ``--ckpt_path best`` and ``--ckpt_path last`` find the newest ``best.ckpt`` /
@@ -32,6 +41,8 @@ class LitDigitsCLI(LightningCLI):
             *args,
             subclass_mode_model=True,
             subclass_mode_data=True,
+            seed_everything_default=0,
+            trainer_defaults={"devices": 1, "callbacks": run_callbacks()},
             parser_kwargs={"epilog": "Pictures of a run or a recipe: lit_digits report --help"},
             **kwargs,
         )
@@ -40,7 +51,14 @@ class LitDigitsCLI(LightningCLI):
         trainer = self._get(self.config_init, "trainer", default={})
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
+        if trainer.get("logger") in (None, True):
+            kwargs.setdefault("logger", CSVLogger(trainer.get("default_root_dir") or "runs", name=self._run_name()))
         return super().instantiate_trainer(**kwargs)
+
+    def _run_name(self) -> str:
+        """The config file's name (``configs/cifar.yaml``: ``cifar``), or the model's class without one."""
+        configs = self._get(self.config, "config") or []
+        return Path(str(configs[-1])).stem if configs else type(self.model).__name__.lower()
 
     def before_fit(self) -> None:
         """Resume: ``--ckpt_path last`` continues the newest earlier run, if there is one."""
@@ -90,6 +108,18 @@ class LitDigitsCLI(LightningCLI):
     def _find_checkpoint(self, name: str) -> Path | None:
         found = list(self._checkpoint_root().glob(f"**/{name}.ckpt"))
         return max(found, key=lambda path: path.stat().st_mtime) if found else None
+
+
+def run_callbacks() -> list[Callback]:
+    """The callbacks of every run: ``best.ckpt`` (best ``val_acc``), ``last.ckpt`` (after every
+    epoch; ``fit --ckpt_path last`` resumes from it), the learning rate per step in
+    metrics.csv, and on XLA the compile count per epoch."""
+    return [
+        ModelCheckpoint(monitor="val_acc", mode="max", filename="best"),
+        ModelCheckpoint(filename="last"),
+        LearningRateMonitor(logging_interval="step"),
+        XLAGraphCheck(),
+    ]
 
 
 def main(args: list[str] | None = None) -> None:

@@ -31,6 +31,6 @@ def test_accuracy_prints_one_row_per_seed_and_the_summary(mnist_dir, tmp_path):
 def test_throughput_compares_lightning_with_the_loop(cifar_dir, tmp_path):
     result = run_script("throughput.py", "--config", str(CONFIGS / "cifar.yaml"), "--data_dir",
                         str(cifar_dir), "--steps", "3", "--rounds", "1",
-                        "--", "--data.batch_size", "16", "--model.width", "8", cwd=tmp_path)  # fmt: skip
+                        "--", "--data.batch_size", "16", "--model.net.init_args.width", "8", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "ratio Lightning / loop:" in result.stdout and "peak memory" in result.stdout

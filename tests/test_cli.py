@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, fit, run_cli
+from cli_helpers import CONFIGS, SMALL_DAVIDNET, fit, run_cli
 from torchvision.io import write_png
 
 
 @pytest.mark.parametrize(
     ("config", "data", "extra"),
-    [("mnist", "mnist_dir", []), ("cifar", "cifar_dir", ["--model.width", "16"])],
+    [("mnist", "mnist_dir", []), ("cifar", "cifar_dir", SMALL_DAVIDNET)],
 )
 def test_fit_then_test_and_predict_from_the_checkpoint(config, data, extra, request, tmp_path):
     data_dir = request.getfixturevalue(data)
@@ -49,14 +49,33 @@ def test_every_config_is_a_valid_recipe(tmp_path, config):
 def test_print_config_shows_the_recipe(tmp_path):
     printed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--print_config", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
-    assert "class_path: lit_digits.DavidNet" in printed.stdout and "lr: 0.4" in printed.stdout
+    assert "class_path: lit_digits.DavidNet" in printed.stdout and "peak_lr: 0.4" in printed.stdout
+    assert "nesterov: true" in printed.stdout and "logit_scale: 0.125" in printed.stdout
 
 
 def test_model_and_data_can_be_chosen_by_name(tmp_path, mnist_dir):
-    args = ["fit", "--model", "MLP", "--data", "MNISTDataModule", "--data.data_dir", str(mnist_dir)]
+    args = ["fit", "--model", "TPUConvNet", "--data", "MNISTDataModule", "--data.data_dir", str(mnist_dir)]
     printed = run_cli(*args, "--print_config", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
-    assert "class_path: lit_digits.MLP" in printed.stdout
+    assert "class_path: lit_digits.TPUConvNet" in printed.stdout
+    assert "class_path: lit_digits.nets.ConvNet" in printed.stdout
+
+
+def test_a_tutorial_network_is_a_config_of_the_generic_recipe(tmp_path):
+    printed = run_cli("fit", "--config", str(CONFIGS / "mnist_codelab.yaml"), "--print_config", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    for line in ("class_path: lit_digits.ImageClassifier", "class_path: lit_digits.nets.ConvNet",
+                 "class_path: torch.optim.Adam", "class_path: lit_digits.schedules.EpochDecay", "factor: 0.666"):  # fmt: skip
+        assert line in printed.stdout
+
+
+def test_every_run_gets_the_shared_checkpoints_and_logger_without_config_lines(tmp_path, mnist_dir):
+    trained = fit("mnist_dense", mnist_dir, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    run = tmp_path / "runs" / "mnist_dense" / "version_0"
+    assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
+    assert "lr-Adam" in (run / "metrics.csv").read_text()
+    assert "callbacks" not in (CONFIGS / "mnist_dense.yaml").read_text()
 
 
 def test_help_works_as_a_module(tmp_path):
@@ -67,7 +86,11 @@ def test_help_works_as_a_module(tmp_path):
 
 @pytest.mark.parametrize(
     ("override", "message"),
-    [(["--model.lrr", "0.1"], "lrr"), (["--model.lr", "fast"], "fast"), (["--trainer.max_epochs", "x"], "max_epochs")],
+    [
+        (["--model.lrr", "0.1"], "lrr"),
+        (["--model.lr_schedule.init_args.peak_lr", "fast"], "fast"),
+        (["--trainer.max_epochs", "x"], "max_epochs"),
+    ],
 )
 def test_unknown_key_or_bad_value_is_a_clear_error(tmp_path, override, message):
     failed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), *override, cwd=tmp_path)

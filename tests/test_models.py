@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from lit_digits import (
-    MLP,
     ChannelsLast,
     CIFAR10DataModule,
     DavidNet,
@@ -15,7 +14,8 @@ from lit_digits import (
     MNISTDataModule,
     TPUConvNet,
 )
-from lit_digits.models.schedules import exponential_decay
+from lit_digits.nets import MLP, ConvNet, ResNet9
+from lit_digits.schedules import EpochDecay, ExponentialDecay, PiecewiseLinear, Triangular
 
 
 def trainable(model: torch.nn.Module) -> int:
@@ -40,10 +40,31 @@ def test_mlp_without_hidden_layers_is_one_dense_softmax_layer():
     assert trainable(MLP(hidden=[])) == 784 * 10 + 10
 
 
+def test_convnet_pads_like_tensorflow_same_for_every_kernel_and_stride():
+    for kernel in (2, 3, 5, 6):
+        for stride in (1, 2, 3):
+            net = ConvNet(channels=[4], kernel_sizes=[kernel], strides=[stride], dense=[], dropout=0)
+            features = net.layers[:-1](torch.rand(1, 1, 28, 28))
+            assert features.shape == (1, 4 * (-(-28 // stride)) ** 2), (kernel, stride)
+
+
+def test_codelab_convnet_is_a_configuration_not_a_class():
+    # 12-24-32 (3x3, 6x6/2, 6x6/2), dense 200 without bias, Keras BatchNorm without scale, dropout 0.3.
+    net = ConvNet(channels=[12, 24, 32], dense=[200], dropout=0.3)
+    convs = 1 * 12 * 9 + 12 * 24 * 36 + 24 * 32 * 36
+    assert trainable(net) == convs + 32 * 7 * 7 * 200 + 200 * 10 + 10 + (12 + 24 + 32 + 200)
+    assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_fenwicks_variant_learns_the_batch_norm_scale_and_has_no_classifier_bias():
+    default, fenwicks = ConvNet(), ConvNet(bn_scale=True, classifier_bias=False)
+    assert trainable(fenwicks) == trainable(default) + (6 + 12 + 24 + 200) - 10
+
+
 def test_davidnet_scales_logits_by_logit_scale():
     torch.manual_seed(0)
-    unscaled = DavidNet(logit_scale=1.0).eval()
-    scaled = DavidNet(logit_scale=0.125).eval()
+    unscaled = DavidNet(net=ResNet9(logit_scale=1.0)).eval()
+    scaled = DavidNet(net=ResNet9(logit_scale=0.125)).eval()
     scaled.load_state_dict(unscaled.state_dict())
     x = torch.rand(3, 3, 32, 32)
     torch.testing.assert_close(scaled(x), unscaled(x) * 0.125)
@@ -88,7 +109,48 @@ def test_tpu_convnet_schedule_decays_exponentially_per_step():
     rates = lr_per_step(TPUConvNet(), 4001, max_epochs=10, batches=234)
     assert rates[0] == pytest.approx(0.0101)
     assert rates[2000] == pytest.approx(0.0001 + 0.01 / math.e)
-    assert rates[4000] == pytest.approx(exponential_decay(4000, 0.01, 0.0001, 2000))
+    assert rates[4000] == pytest.approx(ExponentialDecay(0.01, 2000, 0.0001)(4000, 234, 10))
+
+
+def test_epoch_decay_is_constant_within_an_epoch_like_keras_learning_rate_scheduler():
+    model = TPUConvNet(lr_schedule=EpochDecay(lr=0.01, factor=0.666))
+    rates = lr_per_step(model, 3 * 10, max_epochs=3, batches=10)
+    assert rates[:10] == [pytest.approx(0.01)] * 10
+    assert rates[10] == pytest.approx(0.00666) and rates[29] == pytest.approx(0.01 * 0.666**2)
+
+
+def test_optimizer_and_schedule_are_values_not_subclasses():
+    model = TPUConvNet(
+        optimizer=lambda params: torch.optim.SGD(params, lr=123.0, momentum=0.5),
+        lr_schedule=PiecewiseLinear(epochs=[0, 1], lrs=[0.0, 1.0]),
+    )
+    rates = lr_per_step(model, 5, max_epochs=1, batches=4)
+    assert rates == [pytest.approx(r) for r in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert isinstance(model.configure_optimizers()["optimizer"], torch.optim.SGD)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: ExponentialDecay(lr=-0.1), "lr must be a learning rate >= 0"),
+        (lambda: ExponentialDecay(decay_steps=0), "decay_steps must be > 0"),
+        (lambda: EpochDecay(factor=1.5), "factor must be in"),
+        (lambda: PiecewiseLinear(epochs=[0, 5], lrs=[0.1]), "same number"),
+        (lambda: PiecewiseLinear(epochs=[5, 0], lrs=[0.1, 0.2]), "not decreasing"),
+        (lambda: Triangular(peak_epoch=-1), "peak_epoch must be >= 0"),
+        (lambda: ConvNet(channels=[4, 8], kernel_sizes=[3]), "one entry per convolution"),
+        (lambda: ConvNet(dropout=1.0), "dropout must be in"),
+        (lambda: MLP(activation="tanhh"), "activation must be one of"),
+    ],
+)
+def test_recipe_values_out_of_range_are_refused_with_what_is_allowed(make, message):
+    with pytest.raises(LitDigitsError, match=message):
+        make()
+
+
+def test_schedule_ending_at_max_epochs_refuses_a_run_shorter_than_its_warmup():
+    with pytest.raises(LitDigitsError, match="max_epochs 3 ends the run before the schedule's peak_epoch 5"):
+        Triangular()(0, 10, 3)
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path):
@@ -127,15 +189,15 @@ def test_bf16_training_keeps_batch_norm_statistics_and_loss_in_float32(mnist_dir
 
 
 def test_non_finite_loss_stops_training_and_names_the_step(cifar_dir):
-    model = DavidNet(width=4, lr=1e30)
+    model = DavidNet(net=ResNet9(width=4), lr_schedule=PiecewiseLinear(epochs=[0, 3], lrs=[1e30, 1e30]))
     trainer = L.Trainer(max_epochs=3, logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    with pytest.raises(LitDigitsError, match=r"loss became (nan|inf) at step \d+ .*--model.lr"):
+    with pytest.raises(LitDigitsError, match=r"loss became (nan|inf) at step \d+ .*lr_schedule"):
         trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=16))
     assert trainer.global_step < 3 * 6
 
 
 def test_channels_last_callback_trains_with_nhwc_weights(cifar_dir):
-    model = DavidNet(width=4)
+    model = DavidNet(net=ResNet9(width=4), lr_schedule=PiecewiseLinear(epochs=[0, 1], lrs=[0.4, 0.0]))
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         callbacks=[ChannelsLast()])  # fmt: skip
     trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=16))

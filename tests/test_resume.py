@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import torch
-from cli_helpers import fit
+from cli_helpers import SMALL_DAVIDNET, fit
 
-TINY_DAVIDNET = ["--model.width", "8", "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "1.0"]
+TINY_DAVIDNET = [*SMALL_DAVIDNET, "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "1.0"]
 
 
 def final_weights(root: Path, version: int) -> dict[str, torch.Tensor]:

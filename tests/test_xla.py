@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from cli_helpers import fit
+from cli_helpers import SMALL_DAVIDNET, fit
 
 pytest.importorskip("torch_xla")
 
@@ -12,8 +12,8 @@ pytest.importorskip("torch_xla")
     ("config", "data", "extra"),
     [
         ("mnist", "mnist_dir", []),
-        ("cifar", "cifar_dir", ["--model.width", "8"]),
-        ("cifar", "cifar_dir", ["--model.width", "8", "--trainer.precision", "bf16-true"]),
+        ("cifar", "cifar_dir", SMALL_DAVIDNET),
+        ("cifar", "cifar_dir", [*SMALL_DAVIDNET, "--trainer.precision", "bf16-true"]),
     ],
 )
 def test_training_and_evaluation_stop_compiling_after_the_first_epochs(config, data, extra, request, tmp_path):

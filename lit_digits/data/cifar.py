@@ -11,6 +11,10 @@ import torchvision
 from lit_digits.data.datamodule import DEFAULT_DATA_DIR, ImageDataModule, Split
 from lit_digits.errors import LitDigitsError
 
+CIFAR10_MEAN = (125.31 / 255, 122.95 / 255, 113.87 / 255)
+"""Per-channel mean of the training images in [0, 1] (the DavidNet reference's figures)."""
+CIFAR10_STD = (62.99 / 255, 62.09 / 255, 66.70 / 255)
+
 _FOLDER = Path("cifar-10-batches-py")
 _BATCHES = {True: [f"data_batch_{i}" for i in range(1, 6)], False: ["test_batch"]}
 
@@ -27,7 +31,7 @@ class CIFAR10DataModule(ImageDataModule):
     classes = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
     image_shape = (3, 32, 32)
     train_size = 50_000
-    mean = (125.31 / 255, 122.95 / 255, 113.87 / 255)
+    mean = CIFAR10_MEAN
 
     def __init__(
         self,

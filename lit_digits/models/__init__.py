@@ -1,8 +1,7 @@
-"""LightningModules: the shared classifier base and one file per network."""
+"""LightningModules: the shared recipe class and the published recipes built on it."""
 
 from lit_digits.models.classifier import ImageClassifier
 from lit_digits.models.davidnet import DavidNet
-from lit_digits.models.mlp import MLP
 from lit_digits.models.tpu_convnet import TPUConvNet
 
-__all__ = ["MLP", "DavidNet", "ImageClassifier", "TPUConvNet"]
+__all__ = ["DavidNet", "ImageClassifier", "TPUConvNet"]

@@ -7,43 +7,58 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningModule
+from lightning.pytorch.cli import OptimizerCallable
 from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 from torchmetrics.classification import MulticlassAccuracy
 
 from lit_digits.errors import LitDigitsError
+from lit_digits.models.spec import build, factory, spec
+from lit_digits.schedules import Constant, LRSchedule
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
 class ImageClassifier(LightningModule):
-    """A classifier of float images in [0, 1] (N x C x H x W) into ``num_classes`` classes.
+    """A recipe: a network, an optimizer and a learning-rate schedule, for images in [0, 1].
 
-    The model owns its input normalization: ``mean`` and ``std`` are buffers saved in the
-    checkpoint, so a checkpoint alone classifies raw images. Subclasses build ``self.net``
-    (normalized images to logits) and their recipe: ``make_optimizer`` and
-    ``learning_rate``, which ``configure_optimizers`` applies before every step (and which
-    ``lit_digits report --config`` plots before training).
+    Args:
+        net: maps normalized images (N x C x H x W) to ``num_classes`` logits.
+        optimizer: called with the trainable parameters (``requires_grad``); its own
+            learning rate is replaced by ``lr_schedule``'s before every step.
+        lr_schedule: the learning rate of every optimizer step (``lit_digits.schedules``).
+        mean, std: per-channel input normalization, buffers saved in the checkpoint, so a
+            checkpoint alone classifies raw images.
+        label_smoothing: of the cross-entropy loss.
+
+    Each of ``net``, ``optimizer`` and ``lr_schedule`` may also be a class-path spec
+    (``{"class_path": ..., "init_args": {...}}``), as the recipes' defaults are.
 
     Logged: ``train_loss`` (per step and epoch), ``train_acc``, ``val_loss``, ``val_acc``,
     ``test_loss``, ``test_acc`` (per epoch). Accuracy goes through torchmetrics, which
     reduces across devices; nothing in a step waits for the host.
     """
 
-    net: nn.Module
-
     def __init__(
         self,
-        in_channels: int,
-        num_classes: int = 10,
+        net: nn.Module,
+        optimizer: OptimizerCallable = spec(torch.optim.Adam),
+        lr_schedule: LRSchedule = spec(Constant),
         mean: Sequence[float] = (0.0,),
         std: Sequence[float] = (1.0,),
         label_smoothing: float = 0.0,
+        num_classes: int = 10,
     ) -> None:
         super().__init__()
+        if not 0 <= label_smoothing <= 1:
+            raise LitDigitsError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+        if len(mean) != len(std) or not all(s > 0 for s in std):
+            raise LitDigitsError(f"mean and std need one value per channel and std > 0, got {mean} and {std}")
         self.save_hyperparameters()
-        self.in_channels = in_channels
+        self.net = build(net)
+        self.make_optimizer = factory(optimizer)
+        self.lr_schedule: LRSchedule = build(lr_schedule)
         self.label_smoothing = label_smoothing
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
@@ -59,27 +74,27 @@ class ImageClassifier(LightningModule):
     def setup(self, stage: str) -> None:
         datamodule = self.trainer.datamodule if self._trainer is not None else None
         shape = getattr(datamodule, "image_shape", None)
-        if shape is not None and shape[0] != self.in_channels:
+        in_channels = getattr(self.net, "in_channels", self.mean.shape[1])
+        if shape is not None and shape[0] != in_channels:
             raise LitDigitsError(
-                f"{type(self).__name__} takes {self.in_channels}-channel images but {type(datamodule).__name__} "
+                f"{type(self).__name__} takes {in_channels}-channel images but {type(datamodule).__name__} "
                 f"gives {shape[0]}-channel {shape[1]}x{shape[2]} ones; "
                 "pick a model (or a checkpoint) made for this data set"
             )
 
-    def make_optimizer(self) -> torch.optim.Optimizer:
-        """The recipe's optimizer over the trainable parameters."""
-        raise NotImplementedError
-
     def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
         """The recipe's learning rate at optimizer step ``step`` of a run of ``epochs`` epochs."""
-        raise NotImplementedError
+        return self.lr_schedule(step, steps_per_epoch, epochs)
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         epochs = self.trainer.max_epochs
-        steps_per_epoch = math.ceil(self.trainer.estimated_stepping_batches / epochs) if epochs and epochs > 0 else 0
-        optimizer = self.make_optimizer()
-        base_lr = optimizer.param_groups[0]["lr"]
-        scheduler = LambdaLR(optimizer, lambda step: self.learning_rate(step, steps_per_epoch, epochs) / base_lr)
+        if not epochs or epochs < 0:
+            raise LitDigitsError("the learning-rate schedule needs --trainer.max_epochs (a number of epochs) to be set")
+        steps_per_epoch = max(1, math.ceil(self.trainer.estimated_stepping_batches / epochs))
+        optimizer = self.make_optimizer([p for p in self.parameters() if p.requires_grad])
+        for group in optimizer.param_groups:
+            group["lr"] = 1.0  # LambdaLR multiplies this by the schedule's value: the schedule's rate
+        scheduler = LambdaLR(optimizer, lambda step: self.learning_rate(step, steps_per_epoch, epochs))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def _keep_batch_norm_in_float32(self) -> None:
@@ -124,7 +139,7 @@ class ImageClassifier(LightningModule):
         if not torch.isfinite(loss):
             raise LitDigitsError(
                 f"the training loss became {loss.item()} at step {self.global_step} (epoch {self.current_epoch}); "
-                "the learning rate is likely too high (try a smaller --model.lr) or the precision too low "
+                "the learning rate is likely too high (lower --model.lr_schedule's lr) or the precision too low "
                 "(try --trainer.precision 32-true)"
             )
 

@@ -1,0 +1,28 @@
+"""Small layers the networks share: activations by name, Keras-style BatchNorm, "same" padding."""
+
+from torch import nn
+
+from lit_digits.errors import LitDigitsError
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "none": nn.Identity}
+
+
+def activation(name: str) -> nn.Module:
+    """``relu``, ``sigmoid`` or ``none`` (a linear layer, as Keras's default ``activation=None``)."""
+    if name not in ACTIVATIONS:
+        raise LitDigitsError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]()
+
+
+def norm_layer(layer: type[nn.modules.batchnorm._BatchNorm], features: int, scale: bool, momentum: float, eps: float):
+    """BatchNorm with a learned shift; its scale is learned only if ``scale`` (Keras ``scale=False`` fixes it at 1)."""
+    norm = layer(features, eps=eps, momentum=momentum)
+    norm.weight.requires_grad_(scale)
+    return norm
+
+
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's ``padding="same"``: output ``ceil(size / stride)``, the odd pixel of padding after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
