@@ -18,6 +18,8 @@ from lit_digits.models.spec import build, factory, spec
 from lit_digits.schedules import Constant, LRSchedule
 
 Batch = tuple[torch.Tensor, torch.Tensor]
+ADAM = spec(torch.optim.Adam)
+CONSTANT_LR = spec(Constant)
 
 
 class ImageClassifier(LightningModule):
@@ -43,8 +45,8 @@ class ImageClassifier(LightningModule):
     def __init__(
         self,
         net: nn.Module,
-        optimizer: OptimizerCallable = spec(torch.optim.Adam),
-        lr_schedule: LRSchedule = spec(Constant),
+        optimizer: OptimizerCallable = ADAM,
+        lr_schedule: LRSchedule = CONSTANT_LR,
         mean: Sequence[float] = (0.0,),
         std: Sequence[float] = (1.0,),
         label_smoothing: float = 0.0,

@@ -9,6 +9,10 @@ from lit_digits.models.spec import spec
 from lit_digits.nets import ResNet9
 from lit_digits.schedules import LRSchedule, Triangular
 
+NET = spec(ResNet9)
+OPTIMIZER = spec(optim.SGD, momentum=0.9, nesterov=True, weight_decay=5e-4)
+SCHEDULE = spec(Triangular, peak_lr=0.4, peak_epoch=5)
+
 
 class DavidNet(ImageClassifier):
     """ResNet-9 (6,573,120 parameters, logits x 0.125), SGD with Nesterov momentum, a triangular schedule.
@@ -24,9 +28,9 @@ class DavidNet(ImageClassifier):
 
     def __init__(
         self,
-        net: nn.Module = spec(ResNet9),
-        optimizer: OptimizerCallable = spec(optim.SGD, momentum=0.9, nesterov=True, weight_decay=5e-4),
-        lr_schedule: LRSchedule = spec(Triangular, peak_lr=0.4, peak_epoch=5),
+        net: nn.Module = NET,
+        optimizer: OptimizerCallable = OPTIMIZER,
+        lr_schedule: LRSchedule = SCHEDULE,
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(

@@ -6,7 +6,6 @@ from itertools import pairwise
 from torch import nn
 
 from lit_digits.errors import LitDigitsError
-
 from lit_digits.nets.layers import activation, norm_layer, same_padding
 
 

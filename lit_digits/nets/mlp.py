@@ -7,7 +7,6 @@ from math import prod
 from torch import nn
 
 from lit_digits.errors import LitDigitsError
-
 from lit_digits.nets.layers import activation as make_activation
 
 
