@@ -38,7 +38,7 @@ def plot_curves(metrics: dict[str, dict[float, float]], out: Path) -> Path:
     figure = Figure(figsize=(10, 4))
     for axes, (kind, columns) in zip(
         figure.subplots(1, 2),
-        [("loss", ["train_loss_epoch", "val_loss"]), ("accuracy", ["train_acc", "val_acc"])],
+        [("loss", ["train_loss", "val_loss"]), ("accuracy", ["train_acc", "val_acc"])],
     ):
         for column in columns:
             if metrics.get(column):

@@ -1,7 +1,9 @@
-"""The production configs through torch-xla on its CPU backend: one graph, no recompiles."""
+"""The production configs through torch-xla on its CPU backend: one graph, no recompiles, no host waits."""
 
 import re
+from pathlib import Path
 
+import conftest
 import pytest
 from cli_helpers import SMALL_DAVIDNET, fit
 
@@ -28,3 +30,33 @@ def test_training_and_evaluation_stop_compiling_after_the_first_epochs(config, d
     assert len(counts) == 5
     assert counts[2] == counts[3] == counts[4], counts
     assert "new graphs" not in run.stderr
+
+
+@pytest.fixture
+def mnist_640(tmp_path: Path, monkeypatch) -> Path:
+    """Tiny MNIST with 640 training images: 80 steps an epoch at batch 8."""
+    monkeypatch.setitem(conftest.MNIST_SIZES, "train", 640)
+    return conftest.write_mnist(tmp_path / "mnist640")
+
+
+@pytest.mark.parametrize(
+    ("config", "data", "extra"),
+    [
+        ("mnist", "mnist_640", ["--data.batch_size", "8"]),
+        ("cifar", "cifar_dir", [*SMALL_DAVIDNET, "--data.batch_size", "1"]),
+    ],
+)
+def test_training_step_neither_waits_for_the_host_nor_runs_a_second_graph(config, data, extra, request, tmp_path):
+    # The progress bar is on, as users run it; the configs log every 50 (MNIST) or 20 (CIFAR) steps.
+    run = fit(
+        config, request.getfixturevalue(data), *extra,
+        "--trainer.accelerator", "xla_cpu", "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0",
+        "--trainer.enable_progress_bar", "true", "--trainer.callbacks+=xla_probe.CountPerStep",
+        cwd=tmp_path, env={"PJRT_DEVICE": "CPU", "PYTHONPATH": str(Path(__file__).parent)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    (found,) = re.findall(r"XLA per step: ([\d.]+) transfers, ([\d.]+) executions over (\d+) steps", run.stdout)
+    transfers, executions, steps = float(found[0]), float(found[1]), int(found[2])
+    assert steps >= 50
+    assert transfers <= 0.1, found  # only where the logger writes a step's loss
+    assert abs(executions - 1.0) <= 1 / 20, found  # one graph a step, give or take one per logging point

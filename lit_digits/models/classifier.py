@@ -37,7 +37,7 @@ class ImageClassifier(LightningModule):
     Each of ``net``, ``optimizer`` and ``lr_schedule`` may also be a class-path spec
     (``{"class_path": ..., "init_args": {...}}``), as the recipes' defaults are.
 
-    Logged: ``train_loss`` (per step and epoch), ``train_acc``, ``val_loss``, ``val_acc``,
+    Logged: ``train_loss_step`` (per step), ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
     ``test_loss``, ``test_acc`` (per epoch). Accuracy goes through torchmetrics, which
     reduces across devices; nothing in a step waits for the host.
     """
@@ -67,6 +67,8 @@ class ImageClassifier(LightningModule):
         self.train_acc = MulticlassAccuracy(num_classes, average="micro")
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.register_buffer("nonfinite_losses", torch.zeros((), dtype=torch.int64), persistent=False)
+        self.checked_steps = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for a batch of images in [0, 1]."""
@@ -127,23 +129,35 @@ class ImageClassifier(LightningModule):
         logits = self(x)
         loss = self._loss(logits, y)
         self.train_acc.update(logits, y)
-        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
-        self.log("train_acc", self.train_acc, on_step=False, on_epoch=True)
+        # Counted on the device, in the step's own graph; read only where the loss is logged anyway.
+        self.nonfinite_losses += ~torch.isfinite(loss)
+        # The per-step loss goes to the logger (every log_every_n_steps); the progress bar shows
+        # epoch figures only, so refreshing it does not read the device every step.
+        self.log("train_loss_step", loss, on_step=True, on_epoch=False)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
+        self.log("train_acc", self.train_acc, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
-    def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
-        """Stop at the first non-finite loss instead of training on NaNs.
+    def on_train_start(self) -> None:
+        self.checked_steps = self.global_step
 
-        Runs after the optimizer step (on XLA after the step's graph has executed), so it
-        reads a ready value and adds no compilation.
+    def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
+        """Stop on a non-finite training loss instead of training on NaNs.
+
+        Checked every ``log_every_n_steps`` steps and at the end of each epoch (before
+        validation and checkpoints), so the step never waits for the host in between.
         """
-        loss = outputs["loss"]
-        if not torch.isfinite(loss):
+        last = batch_idx + 1 == self.trainer.num_training_batches
+        if not (last or (batch_idx + 1) % self.trainer.log_every_n_steps == 0):
+            return
+        if self.nonfinite_losses.item():
+            first = self.checked_steps + 1
             raise LitDigitsError(
-                f"the training loss became {loss.item()} at step {self.global_step} (epoch {self.current_epoch}); "
-                "the learning rate is likely too high (lower --model.lr_schedule's lr) or the precision too low "
-                "(try --trainer.precision 32-true)"
+                f"the training loss became inf or nan between steps {first} and {self.global_step} "
+                f"(epoch {self.current_epoch}); the learning rate is likely too high (lower "
+                "--model.lr_schedule's lr) or the precision too low (try --trainer.precision 32-true)"
             )
+        self.checked_steps = self.global_step
 
     def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:
         x, y = batch
