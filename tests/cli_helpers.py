@@ -26,5 +26,5 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
 
 def fit(config: str, data_dir: Path, *extra: str, cwd: Path, env: dict[str, str] | None = None):
     """A short ``fit`` of ``configs/<config>.yaml`` on the tiny data in ``data_dir``."""
-    args = ["fit", "--config", str(CONFIGS / f"{config}.yaml"), "--data.data_dir", str(data_dir), "--data.batch_size", "16"]
-    return run_cli(*args, *QUICK, *extra, cwd=cwd, env=env)
+    recipe = ["--config", str(CONFIGS / f"{config}.yaml"), "--data.data_dir", str(data_dir)]
+    return run_cli("fit", *recipe, "--data.batch_size", "16", *QUICK, *extra, cwd=cwd, env=env)

@@ -26,5 +26,5 @@ class CountPerStep(Callback):
             self.first = counts
         elif batch_idx == trainer.num_training_batches - 2 and self.first is not None:
             steps = counts[0] - self.first[0]
-            transfers, executions = (counts[i] - self.first[i] for i in (1, 2))
-            print(f"XLA per step: {transfers / steps:.3f} transfers, {executions / steps:.3f} executions over {steps} steps")
+            transfers, executions = ((counts[i] - self.first[i]) / steps for i in (1, 2))
+            print(f"XLA per step: {transfers:.3f} transfers, {executions:.3f} executions over {steps} steps")
