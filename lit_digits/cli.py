@@ -17,6 +17,7 @@ from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
+from lit_digits.progress import TimedProgressBar
 from lit_digits.xla_compiles import XLAGraphCheck
 
 
@@ -26,7 +27,7 @@ class LitDigitsCLI(LightningCLI):
     A recipe's config holds what makes it that recipe; what every run shares is here:
     ``trainer_defaults`` (one device, seed 0) and the callbacks added to every run
     (``best.ckpt`` and ``last.ckpt`` checkpoints, the learning-rate monitor, the XLA graph
-    check), and a CSV logger writing ``runs/<config name>/version_N/`` (under
+    check, a progress bar redrawn at most ten times a second), and a CSV logger writing ``runs/<config name>/version_N/`` (under
     ``--trainer.default_root_dir`` if given) unless ``--trainer.logger`` says otherwise.
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
@@ -53,6 +54,8 @@ class LitDigitsCLI(LightningCLI):
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
         if trainer.get("logger") in (None, True):
             kwargs.setdefault("logger", CSVLogger(trainer.get("default_root_dir") or "runs", name=self._run_name()))
+        if trainer.get("enable_progress_bar") in (None, True):
+            self.trainer_defaults = {**self.trainer_defaults, "callbacks": [*run_callbacks(), TimedProgressBar()]}
         return super().instantiate_trainer(**kwargs)
 
     def _run_name(self) -> str:

@@ -70,7 +70,7 @@ def test_a_tutorial_network_is_a_config_of_the_generic_recipe(tmp_path):
 
 
 def test_every_run_gets_the_shared_checkpoints_and_logger_without_config_lines(tmp_path, mnist_dir):
-    trained = fit("mnist_dense", mnist_dir, cwd=tmp_path)
+    trained = fit("mnist_dense", mnist_dir, "--trainer.log_every_n_steps", "1", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
     run = tmp_path / "runs" / "mnist_dense" / "version_0"
     assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()

@@ -10,6 +10,7 @@ from lit_digits import (
     ChannelsLast,
     CIFAR10DataModule,
     DavidNet,
+    ImageClassifier,
     LitDigitsError,
     MNISTDataModule,
     TPUConvNet,
@@ -204,3 +205,24 @@ def test_channels_last_callback_trains_with_nhwc_weights(cifar_dir):
     conv = model.net[0][0]
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)
     assert torch.isfinite(trainer.callback_metrics["val_loss"])
+
+
+def test_compiled_and_uncompiled_models_share_checkpoints(mnist_dir, tmp_path):
+    torch.manual_seed(0)
+    compiled = ImageClassifier(net=MLP(hidden=[16]), compile=True)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=0, logger=False,
+                        enable_progress_bar=False, default_root_dir=tmp_path)  # fmt: skip
+    trainer.fit(compiled, MNISTDataModule(mnist_dir, batch_size=16))  # a Path, stored as str
+    assert compiled.net_compiled
+    trainer.save_checkpoint(tmp_path / "compiled.ckpt")
+    plain = ImageClassifier.load_from_checkpoint(tmp_path / "compiled.ckpt", net=MLP(hidden=[16]), compile=False)
+    assert not plain.net_compiled and plain.state_dict().keys() == compiled.state_dict().keys()
+    for name, value in compiled.state_dict().items():
+        torch.testing.assert_close(plain.state_dict()[name], value, rtol=0, atol=0, msg=name)
+    again = ImageClassifier(net=MLP(hidden=[16]), compile=True)
+    again.load_state_dict(plain.state_dict())  # and back: the same keys
+
+
+def test_unknown_compile_mode_is_refused():
+    with pytest.raises(LitDigitsError, match="compile_mode must be one of default, reduce-overhead, max-autotune"):
+        TPUConvNet(compile=True, compile_mode="fastest")

@@ -60,3 +60,10 @@ def test_training_step_neither_waits_for_the_host_nor_runs_a_second_graph(config
     assert steps >= 50
     assert transfers <= 0.1, found  # only where the logger writes a step's loss
     assert abs(executions - 1.0) <= 1 / 20, found  # one graph a step, give or take one per logging point
+
+
+def test_compile_switch_is_ignored_on_xla_with_one_line(mnist_dir, tmp_path):
+    run = fit("mnist", mnist_dir, "--trainer.accelerator", "xla_cpu", "--model.compile", "true",
+              cwd=tmp_path, env={"PJRT_DEVICE": "CPU"})  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("model.compile is ignored on XLA") == 1

@@ -65,6 +65,7 @@ class ImageDataModule(LightningDataModule):
             raise LitDigitsError(f"padding_mode must be reflect, constant, replicate or circular, got {padding_mode!r}")
         if crop_padding < 0 or cutout_size < 0 or val_size < 0:
             raise LitDigitsError("crop_padding, cutout_size and val_size must not be negative")
+        data_dir = str(data_dir)  # a Path would make checkpoints need weights_only=False to load
         self.save_hyperparameters()
         self.data_dir = Path(data_dir).expanduser()
         self.batch_size = batch_size

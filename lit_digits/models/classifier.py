@@ -1,7 +1,9 @@
 """The shared LightningModule: steps, metrics, logging and input normalization."""
 
+import logging
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -11,6 +13,7 @@ from lightning.pytorch.cli import OptimizerCallable
 from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
+from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from lit_digits.errors import LitDigitsError
@@ -18,6 +21,8 @@ from lit_digits.models.spec import build, factory, spec
 from lit_digits.schedules import Constant, LRSchedule
 
 Batch = tuple[torch.Tensor, torch.Tensor]
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
+log = logging.getLogger(__name__)
 ADAM = spec(torch.optim.Adam)
 CONSTANT_LR = spec(Constant)
 
@@ -33,13 +38,20 @@ class ImageClassifier(LightningModule):
         mean, std: per-channel input normalization, buffers saved in the checkpoint, so a
             checkpoint alone classifies raw images.
         label_smoothing: of the cross-entropy loss.
+        compile: compile the network with ``torch.compile`` (``nn.Module.compile``, in place,
+            so checkpoints keep their keys and load into compiled and uncompiled models
+            alike) when training starts; ignored on XLA, which compiles the whole step anyway.
+        compile_mode: ``torch.compile``'s mode: ``default``, ``reduce-overhead`` (CUDA graphs)
+            or ``max-autotune``.
 
     Each of ``net``, ``optimizer`` and ``lr_schedule`` may also be a class-path spec
     (``{"class_path": ..., "init_args": {...}}``), as the recipes' defaults are.
 
-    Logged: ``train_loss_step`` (per step), ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
-    ``test_loss``, ``test_acc`` (per epoch). Accuracy goes through torchmetrics, which
-    reduces across devices; nothing in a step waits for the host.
+    Logged: ``train_loss_step`` (every ``log_every_n_steps`` steps), ``train_loss``,
+    ``train_acc``, ``val_loss``, ``val_acc``, ``test_loss``, ``test_acc`` (per epoch). Training
+    figures accumulate in torchmetrics metrics (which reduce across devices) and reach
+    ``self.log`` only where they are written, so nothing in a step waits for the host and a
+    step pays for no logging bookkeeping.
     """
 
     def __init__(
@@ -51,22 +63,36 @@ class ImageClassifier(LightningModule):
         std: Sequence[float] = (1.0,),
         label_smoothing: float = 0.0,
         num_classes: int = 10,
+        compile: bool = False,
+        compile_mode: str = "default",
     ) -> None:
         super().__init__()
+        if compile_mode not in COMPILE_MODES:
+            raise LitDigitsError(f"compile_mode must be one of {', '.join(COMPILE_MODES)}, got {compile_mode!r}")
         if not 0 <= label_smoothing <= 1:
             raise LitDigitsError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
         if len(mean) != len(std) or not all(s > 0 for s in std):
             raise LitDigitsError(f"mean and std need one value per channel and std > 0, got {mean} and {std}")
-        self.save_hyperparameters()
+        with warnings.catch_warnings():  # a net passed from Python is dropped from the hparams just below
+            warnings.filterwarnings("ignore", message="Attribute 'net' is an instance of `nn.Module`")
+            self.save_hyperparameters()
+        # Objects passed from Python cannot be stored as data (a checkpoint must load with
+        # weights_only): the checkpoint keeps the rest, and load_from_checkpoint takes them again.
+        # The command line and the recipes' defaults pass class-path specs, which are kept.
+        self.remove_ignored_hparams(
+            [k for k in ("net", "optimizer", "lr_schedule") if not isinstance(self.hparams[k], Mapping)]
+        )
         self.net = build(net)
         self.make_optimizer = factory(optimizer)
         self.lr_schedule: LRSchedule = build(lr_schedule)
         self.label_smoothing = label_smoothing
+        self.compile_net, self.compile_mode, self.net_compiled = compile, compile_mode, False
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
         self.train_acc = MulticlassAccuracy(num_classes, average="micro")
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.train_loss = MeanMetric(nan_strategy="disable")  # a non-finite loss stops training (on_train_batch_end)
         self.register_buffer("nonfinite_losses", torch.zeros((), dtype=torch.int64), persistent=False)
         self.checked_steps = 0
 
@@ -86,6 +112,16 @@ class ImageClassifier(LightningModule):
                 "pick a model (or a checkpoint) made for this data set"
             )
 
+    def configure_model(self) -> None:
+        """Compile the network once, where ``compile`` asks for it and the device is not XLA."""
+        if not self.compile_net or self.net_compiled:
+            return
+        if self.trainer.strategy.root_device.type == "xla":
+            log.info("model.compile is ignored on XLA: torch-xla already compiles each step into one graph")
+            return
+        self.net.compile(mode=self.compile_mode)
+        self.net_compiled = True
+
     def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
         """The recipe's learning rate at optimizer step ``step`` of a run of ``epochs`` epochs."""
         return self.lr_schedule(step, steps_per_epoch, epochs)
@@ -104,10 +140,12 @@ class ImageClassifier(LightningModule):
     def _keep_batch_norm_in_float32(self) -> None:
         """Under ``16-true``/``bf16-true`` precision, Lightning casts the whole model to half;
         BatchNorm's running statistics and affine terms go back to float32 (PyTorch's
-        BatchNorm takes half inputs with float32 parameters on CPU, CUDA and XLA)."""
+        BatchNorm takes half inputs with float32 parameters on CPU, CUDA and XLA), and so
+        does the running mean of the training loss."""
         for module in self.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.float()
+        self.train_loss.set_dtype(torch.float32)
 
     def on_fit_start(self) -> None:
         self._keep_batch_norm_in_float32()
@@ -128,15 +166,18 @@ class ImageClassifier(LightningModule):
         x, y = batch
         logits = self(x)
         loss = self._loss(logits, y)
+        # Accumulated on the device in the step's own graph; read only where they are shown or
+        # written: the epoch figures at the epoch's end, the step loss at logging steps.
         self.train_acc.update(logits, y)
-        # Counted on the device, in the step's own graph; read only where the loss is logged anyway.
+        self.train_loss.update(loss)
         self.nonfinite_losses += ~torch.isfinite(loss)
-        # The per-step loss goes to the logger (every log_every_n_steps); the progress bar shows
-        # epoch figures only, so refreshing it does not read the device every step.
-        self.log("train_loss_step", loss, on_step=True, on_epoch=False)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
-        self.log("train_acc", self.train_acc, on_step=False, on_epoch=True, prog_bar=True)
+        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:  # when Lightning writes step metrics
+            self.log("train_loss_step", loss, on_step=True, on_epoch=False)
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train_loss", self.train_loss, prog_bar=True)
+        self.log("train_acc", self.train_acc, prog_bar=True)
 
     def on_train_start(self) -> None:
         self.checked_steps = self.global_step

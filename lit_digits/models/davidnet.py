@@ -1,5 +1,7 @@
 """DavidNet: David Page's ResNet-9 recipe, DAWNBench winner (94% CIFAR-10 test accuracy in 24 epochs)."""
 
+from typing import Any
+
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn, optim
 
@@ -31,8 +33,7 @@ class DavidNet(ImageClassifier):
         net: nn.Module = NET,
         optimizer: OptimizerCallable = OPTIMIZER,
         lr_schedule: LRSchedule = SCHEDULE,
-        label_smoothing: float = 0.0,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            net, optimizer, lr_schedule, mean=CIFAR10_MEAN, std=CIFAR10_STD, label_smoothing=label_smoothing
-        )
+        """``kwargs``: ``ImageClassifier``'s other options (``label_smoothing``, ``compile``, ...)."""
+        super().__init__(net, optimizer, lr_schedule, mean=CIFAR10_MEAN, std=CIFAR10_STD, **kwargs)

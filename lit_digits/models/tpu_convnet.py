@@ -1,5 +1,7 @@
 """Google's Cloud TPU MNIST ConvNet recipe (99.4% test accuracy claimed)."""
 
+from typing import Any
+
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
@@ -27,6 +29,7 @@ class TPUConvNet(ImageClassifier):
         net: nn.Module = NET,
         optimizer: OptimizerCallable = ADAM,
         lr_schedule: LRSchedule = SCHEDULE,
-        label_smoothing: float = 0.0,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(net, optimizer, lr_schedule, label_smoothing=label_smoothing)
+        """``kwargs``: ``ImageClassifier``'s other options (``label_smoothing``, ``compile``, ...)."""
+        super().__init__(net, optimizer, lr_schedule, **kwargs)
