@@ -34,3 +34,14 @@ def test_throughput_compares_lightning_with_the_loop(cifar_dir, tmp_path):
                         "--", "--data.batch_size", "16", "--model.net.init_args.width", "8", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "ratio Lightning / loop:" in result.stdout and "peak memory" in result.stdout
+
+
+def test_step_overhead_prints_the_three_arms(mnist_dir, tmp_path):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    result = run_script("step_overhead.py", "--config", str(CONFIGS / "mnist.yaml"), "--data_dir", str(mnist_dir),
+                        "--steps", "22", "--rounds", "1", cwd=cwd)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for arm in ("| loop |", "| bare Lightning |", "| lit_digits fit |"):
+        assert arm in result.stdout
+    assert not list(cwd.iterdir()), "the benchmark leaves no run folders behind"
