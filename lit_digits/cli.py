@@ -53,12 +53,12 @@ class LitDigitsCLI(LightningCLI):
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
         if trainer.get("logger") in (None, True):
-            kwargs.setdefault("logger", CSVLogger(trainer.get("default_root_dir") or "runs", name=self._run_name()))
+            kwargs.setdefault("logger", CSVLogger(trainer.get("default_root_dir") or "runs", name=self.run_name()))
         if trainer.get("enable_progress_bar") in (None, True):
             self.trainer_defaults = {**self.trainer_defaults, "callbacks": [*run_callbacks(), TimedProgressBar()]}
         return super().instantiate_trainer(**kwargs)
 
-    def _run_name(self) -> str:
+    def run_name(self) -> str:
         """The config file's name (``configs/cifar.yaml``: ``cifar``), or the model's class without one."""
         configs = self._get(self.config, "config") or []
         return Path(str(configs[-1])).stem if configs else type(self.model).__name__.lower()

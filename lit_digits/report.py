@@ -1,6 +1,7 @@
 """``lit_digits report``: the pictures of a finished run, or of a recipe's schedule before training."""
 
 import argparse
+import pickle
 import warnings
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def planned_learning_rate(config_args: list[str], out: Path) -> Path:
     steps_per_epoch = cli.datamodule.planned_steps_per_epoch(cli.trainer.num_devices)
     steps = range(steps_per_epoch * epochs)
     rates = [cli.model.learning_rate(step, steps_per_epoch, epochs) for step in steps]
-    title = f"{type(cli.model).__name__}: {epochs} epochs x {steps_per_epoch} steps"
+    title = f"{cli.run_name()} ({type(cli.model).__name__}): {epochs} epochs x {steps_per_epoch} steps"
     return plot_learning_rate(list(steps), rates, out / "lr_schedule.png", title)
 
 
@@ -90,17 +91,33 @@ def evaluate(
     checkpoint: Path, data_dir: str | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[str, ...]]:
     """The checkpoint's class probabilities on its data set's test split: images, labels, probs, class names."""
-    checkpoint_dict = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    checkpoint_dict = load_safely(checkpoint)
     model_class = _imported_subclass(ImageClassifier, checkpoint_dict.get("hyper_parameters", {}), checkpoint)
     data_class = _imported_subclass(ImageDataModule, checkpoint_dict.get("datamodule_hyper_parameters", {}), checkpoint)
-    model = model_class.load_from_checkpoint(checkpoint, map_location="cpu").eval()
-    datamodule = data_class.load_from_checkpoint(checkpoint, **({"data_dir": data_dir} if data_dir else {}))
+    model = model_class.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True).eval()
+    overrides = {"data_dir": data_dir} if data_dir else {}
+    datamodule = data_class.load_from_checkpoint(checkpoint, weights_only=True, **overrides)
     datamodule.prepare_data()
     datamodule.setup("test")
     batches = list(datamodule.test_dataloader())
     images, labels = torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
     probs = torch.cat([model(x.float() / 255).float().softmax(-1) for x, _ in batches])
     return images, labels, probs, datamodule.classes
+
+
+def load_safely(checkpoint: Path) -> dict:
+    """The checkpoint's contents, unpickled with ``weights_only`` (tensors and plain data, no code)."""
+    try:
+        return torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise LitDigitsError(
+            f"{checkpoint} holds objects other than tensors and plain data, which could run code when "
+            "loaded, so it was not loaded; use a checkpoint written by lit_digits fit"
+        ) from err
+    except (RuntimeError, EOFError, ValueError, OSError) as err:
+        raise LitDigitsError(
+            f"{checkpoint} is truncated or not a PyTorch checkpoint; pass a .ckpt written by lit_digits fit"
+        ) from err
 
 
 def _imported_subclass(base: type, hyper_parameters: dict, checkpoint: Path) -> type:

@@ -56,3 +56,32 @@ def test_report_of_something_else_is_a_clear_error(tmp_path):
     result = run_cli("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 1
     assert "neither a checkpoint nor a run folder" in result.stderr and "Traceback" not in result.stderr
+
+
+class _RunsCode:
+    """Unpickling this creates the file at ``path``: what a malicious checkpoint would do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+@pytest.mark.parametrize("kind", ["pickle payload", "truncated", "random bytes"])
+def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, finished_run, tmp_path):
+    import torch
+
+    marker = tmp_path / "code_ran"
+    checkpoint = tmp_path / "x.ckpt"
+    if kind == "pickle payload":
+        torch.save({"state_dict": {}, "hyper_parameters": {"payload": _RunsCode(marker)}}, checkpoint)
+    elif kind == "truncated":
+        checkpoint.write_bytes((finished_run / "checkpoints" / "last.ckpt").read_bytes()[:5000])
+    else:
+        checkpoint.write_bytes(bytes(range(256)) * 40)
+    result = run_cli("report", str(checkpoint), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(checkpoint) in result.stderr
+    assert not marker.exists()

@@ -171,8 +171,6 @@ class ImageClassifier(LightningModule):
         self.train_acc.update(logits, y)
         self.train_loss.update(loss)
         self.nonfinite_losses += ~torch.isfinite(loss)
-        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:  # when Lightning writes step metrics
-            self.log("train_loss_step", loss, on_step=True, on_epoch=False)
         return loss
 
     def on_train_epoch_end(self) -> None:
@@ -183,13 +181,20 @@ class ImageClassifier(LightningModule):
         self.checked_steps = self.global_step
 
     def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
-        """Stop on a non-finite training loss instead of training on NaNs.
+        """Every ``log_every_n_steps`` steps: write the step's loss; then, and at the end of each
+        epoch (before validation and checkpoints), stop on a non-finite training loss.
 
-        Checked every ``log_every_n_steps`` steps and at the end of each epoch (before
-        validation and checkpoints), so the step never waits for the host in between.
+        Both read values the step has already computed, so no step graph changes and no other
+        step waits for the host. (``self.log`` inside the step would put its bookkeeping into
+        every step, or, on logging steps only, compile extra XLA graphs.)
         """
-        last = batch_idx + 1 == self.trainer.num_training_batches
-        if not (last or (batch_idx + 1) % self.trainer.log_every_n_steps == 0):
+        logging_step = self.global_step % self.trainer.log_every_n_steps == 0
+        if logging_step:
+            for logger in self.loggers:
+                logger.log_metrics(
+                    {"train_loss_step": float(outputs["loss"]), "epoch": self.current_epoch}, self.global_step
+                )
+        if not (logging_step or batch_idx + 1 == self.trainer.num_training_batches):
             return
         if self.nonfinite_losses.item():
             first = self.checked_steps + 1
