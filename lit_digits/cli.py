@@ -12,7 +12,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from lit_digits import report
-from lit_digits.accelerators import resolve_accelerator, resolve_precision
+from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
@@ -43,7 +43,7 @@ class LitDigitsCLI(LightningCLI):
             subclass_mode_model=True,
             subclass_mode_data=True,
             seed_everything_default=0,
-            trainer_defaults={"devices": 1, "callbacks": run_callbacks()},
+            trainer_defaults={"devices": 1},
             parser_kwargs={"epilog": "Pictures of a run or a recipe: lit_digits report --help"},
             **kwargs,
         )
@@ -54,8 +54,10 @@ class LitDigitsCLI(LightningCLI):
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
         if trainer.get("logger") in (None, True):
             kwargs.setdefault("logger", CSVLogger(trainer.get("default_root_dir") or "runs", name=self.run_name()))
-        if trainer.get("enable_progress_bar") in (None, True):
-            self.trainer_defaults = {**self.trainer_defaults, "callbacks": [*run_callbacks(), TimedProgressBar()]}
+        callbacks = run_callbacks(
+            runs_on_xla(kwargs["accelerator"]), trainer.get("enable_progress_bar") in (None, True)
+        )
+        self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
         return super().instantiate_trainer(**kwargs)
 
     def run_name(self) -> str:
@@ -113,16 +115,21 @@ class LitDigitsCLI(LightningCLI):
         return max(found, key=lambda path: path.stat().st_mtime) if found else None
 
 
-def run_callbacks() -> list[Callback]:
-    """The callbacks of every run: ``best.ckpt`` (best ``val_acc``), ``last.ckpt`` (after every
-    epoch; ``fit --ckpt_path last`` resumes from it), the learning rate per step in
-    metrics.csv, and on XLA the compile count per epoch."""
-    return [
-        ModelCheckpoint(monitor="val_acc", mode="max", filename="best"),
-        ModelCheckpoint(filename="last"),
+def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
+    """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
+    and ``last.ckpt`` (after every epoch; ``fit --ckpt_path last`` resumes from it), the
+    learning rate per step in metrics.csv, on XLA the compile count per epoch, and the
+    progress bar unless it is turned off. Each callback costs every step some host time,
+    so there is nothing here a run does not use."""
+    callbacks: list[Callback] = [
+        ModelCheckpoint(monitor="val_acc", mode="max", filename="best", save_last=True),
         LearningRateMonitor(logging_interval="step"),
-        XLAGraphCheck(),
     ]
+    if xla:
+        callbacks.append(XLAGraphCheck())
+    if progress_bar:
+        callbacks.append(TimedProgressBar())
+    return callbacks
 
 
 def main(args: list[str] | None = None) -> None:
