@@ -122,7 +122,10 @@ def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
     progress bar unless it is turned off. Each callback costs every step some host time,
     so there is nothing here a run does not use."""
     callbacks: list[Callback] = [
-        ModelCheckpoint(monitor="val_acc", mode="max", filename="best", save_last=True),
+        ModelCheckpoint(monitor="val_acc", mode="max", filename="best"),
+        # Not save_last on the one above: Lightning writes that copy only when a top-k file is
+        # saved, so an epoch that does not improve val_acc would leave last.ckpt behind.
+        ModelCheckpoint(filename="last"),
         LearningRateMonitor(logging_interval="step"),
     ]
     if xla:
