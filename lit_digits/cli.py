@@ -25,9 +25,8 @@ class LitDigitsCLI(LightningCLI):
     """``lit_digits fit|validate|test|predict --config configs/NAME.yaml``.
 
     A recipe's config holds what makes it that recipe; what every run shares is here:
-    ``trainer_defaults`` (one device, seed 0) and the callbacks added to every run
-    (``best.ckpt`` and ``last.ckpt`` checkpoints, the learning-rate monitor, the XLA graph
-    check, a progress bar redrawn at most ten times a second), and a CSV logger writing ``runs/<config name>/version_N/`` (under
+    ``trainer_defaults`` (one device, seed 0), the callbacks added to every run
+    (``run_callbacks``), and a CSV logger writing ``runs/<config name>/version_N/`` (under
     ``--trainer.default_root_dir`` if given) unless ``--trainer.logger`` says otherwise.
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.

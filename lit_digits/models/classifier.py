@@ -89,9 +89,9 @@ class ImageClassifier(LightningModule):
         self.compile_net, self.compile_mode, self.net_compiled = compile, compile_mode, False
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-        self.train_acc = MulticlassAccuracy(
-            num_classes, average="micro", validate_args=False
-        )  # the step's shapes are fixed
+        # No argument validation in the training step's update: its shapes are fixed, and the
+        # checks cost host time every step.
+        self.train_acc = MulticlassAccuracy(num_classes, average="micro", validate_args=False)
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.train_loss = MeanMetric(nan_strategy="disable")  # a non-finite loss stops training (on_train_batch_end)
