@@ -150,9 +150,25 @@ def main(args: list[str] | None = None) -> None:
             LitDigitsCLI(args=args)
     except LitDigitsError as err:
         message = str(err)
+    except ValueError as err:  # jsonargparse wraps what a class refused while it was built from the config
+        cause = _user_error(err)
+        if cause is None:
+            raise
+        message = str(cause)
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
         message = f"{err} Change one of the settings it names; --print_config shows them all."
     else:
         return
     print(f"lit_digits: error: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+def _user_error(err: BaseException) -> LitDigitsError | None:
+    """The ``LitDigitsError`` among the causes of ``err``, if any."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, LitDigitsError):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None

@@ -103,3 +103,21 @@ def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path):
         "deep.png",
     ]
     assert "uint16 -> uint8" in result.stderr and "alpha channel dropped" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("--data.batch_size", "0", "batch_size must be at least 1"),
+        ("--data.padding_mode", "mirror", "padding_mode must be"),
+        ("--model.lr_schedule.init_args.decay_steps", "0", "decay_steps must be > 0"),
+        ("--model.lr_schedule.init_args.lr", "-0.1", "lr must be a learning rate >= 0"),
+        ("--model.net.init_args.dropout", "1.5", "dropout must be in [0, 1)"),
+        ("--model.label_smoothing", "2", "label_smoothing must be in [0, 1]"),
+        ("--model.compile_mode", "fastest", "compile_mode must be one of"),
+    ],
+)
+def test_a_value_a_class_refuses_while_the_config_is_built_is_one_line(setting, value, message, tmp_path):
+    result = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), setting, value, cwd=tmp_path)
+    assert_clear_error(result, f"lit_digits: error: {message}")
+    assert len([line for line in result.stderr.splitlines() if line.startswith("lit_digits: error")]) == 1
