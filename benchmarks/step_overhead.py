@@ -30,7 +30,6 @@ import torch
 import torch.nn.functional as F
 from environment import describe
 from lightning.pytorch import Callback, LightningModule, Trainer
-from torch.optim.lr_scheduler import LambdaLR
 
 from lit_digits.cli import LitDigitsCLI
 
@@ -59,19 +58,11 @@ def configured(config: str, data_dir: str, batch_size: int, steps: int, root: st
         return LitDigitsCLI(args=args, run=False, save_config_callback=None)
 
 
-def schedule(model, optimizer, steps_per_epoch: int, epochs: int) -> LambdaLR:
-    """The model's own per-step learning rate, as ImageClassifier.configure_optimizers sets it."""
-    for group in optimizer.param_groups:
-        group["lr"] = 1.0
-    return LambdaLR(optimizer, lambda step: model.learning_rate(step, steps_per_epoch, epochs))
-
-
 def loop_arm(cli, steps: int) -> float:
     model, datamodule = cli.model.train(), cli.datamodule
     datamodule.prepare_data()
     datamodule.setup("fit")
-    optimizer = model.make_optimizer([p for p in model.parameters() if p.requires_grad])
-    scheduler = schedule(model, optimizer, datamodule.planned_steps_per_epoch(), cli.trainer.max_epochs)
+    optimizer, scheduler = model.optimizer_and_scheduler(datamodule.planned_steps_per_epoch(), cli.trainer.max_epochs)
     step, start = 0, 0.0
     while True:
         for images, labels in datamodule.train_dataloader():
@@ -98,8 +89,7 @@ class Bare(LightningModule):
         return F.cross_entropy(self.model(batch[0]), batch[1])
 
     def configure_optimizers(self):
-        optimizer = self.model.make_optimizer([p for p in self.model.parameters() if p.requires_grad])
-        scheduler = schedule(self.model, optimizer, self.steps_per_epoch, self.trainer.max_epochs)
+        optimizer, scheduler = self.model.optimizer_and_scheduler(self.steps_per_epoch, self.trainer.max_epochs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 

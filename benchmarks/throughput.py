@@ -67,12 +67,7 @@ def loop_arm(cli: LitDigitsCLI, state: dict, steps: int, precision: str, channel
     if precision == "bf16-true":
         model.to(torch.bfloat16)
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16-mixed" else nullcontext()
-    optimizer = model.make_optimizer([p for p in model.parameters() if p.requires_grad], lr=1.0)
-    steps_per_epoch = datamodule.planned_steps_per_epoch()
-    epochs = cli.trainer.max_epochs
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: model.learning_rate(step, steps_per_epoch, epochs)
-    )
+    optimizer, schedule = model.optimizer_and_scheduler(datamodule.planned_steps_per_epoch(), cli.trainer.max_epochs)
     start = 0.0
     for step, (images, labels) in enumerate(datamodule.train_dataloader()):
         x = datamodule.augment(images.float() / 255)

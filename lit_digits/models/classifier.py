@@ -128,15 +128,20 @@ class ImageClassifier(LightningModule):
         """The recipe's learning rate at optimizer step ``step`` of a run of ``epochs`` epochs."""
         return self.lr_schedule(step, steps_per_epoch, epochs)
 
+    def optimizer_and_scheduler(self, steps_per_epoch: int, epochs: int) -> tuple[torch.optim.Optimizer, LambdaLR]:
+        """The recipe's optimizer over the trainable parameters, and a per-step scheduler that
+        gives it ``lr_schedule``'s rate (also what the benchmarks' hand-written loops use)."""
+        optimizer = self.make_optimizer([p for p in self.parameters() if p.requires_grad])
+        for group in optimizer.param_groups:
+            group["lr"] = 1.0  # LambdaLR multiplies this by the schedule's value: the schedule's rate
+        return optimizer, LambdaLR(optimizer, lambda step: self.learning_rate(step, steps_per_epoch, epochs))
+
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         epochs = self.trainer.max_epochs
         if not epochs or epochs < 0:
             raise LitDigitsError("the learning-rate schedule needs --trainer.max_epochs (a number of epochs) to be set")
         steps_per_epoch = max(1, math.ceil(self.trainer.estimated_stepping_batches / epochs))
-        optimizer = self.make_optimizer([p for p in self.parameters() if p.requires_grad])
-        for group in optimizer.param_groups:
-            group["lr"] = 1.0  # LambdaLR multiplies this by the schedule's value: the schedule's rate
-        scheduler = LambdaLR(optimizer, lambda step: self.learning_rate(step, steps_per_epoch, epochs))
+        optimizer, scheduler = self.optimizer_and_scheduler(steps_per_epoch, epochs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def _keep_batch_norm_in_float32(self) -> None:
