@@ -144,7 +144,7 @@ class ImageClassifier(LightningModule):
         optimizer, scheduler = self.optimizer_and_scheduler(steps_per_epoch, epochs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
-    def _keep_batch_norm_in_float32(self) -> None:
+    def _keep_statistics_in_float32(self) -> None:
         """Under ``16-true``/``bf16-true`` precision, Lightning casts the whole model to half;
         BatchNorm's running statistics and affine terms go back to float32 (PyTorch's
         BatchNorm takes half inputs with float32 parameters on CPU, CUDA and XLA), and so
@@ -155,16 +155,16 @@ class ImageClassifier(LightningModule):
         self.train_loss.set_dtype(torch.float32)
 
     def on_fit_start(self) -> None:
-        self._keep_batch_norm_in_float32()
+        self._keep_statistics_in_float32()
 
     def on_validation_start(self) -> None:
-        self._keep_batch_norm_in_float32()
+        self._keep_statistics_in_float32()
 
     def on_test_start(self) -> None:
-        self._keep_batch_norm_in_float32()
+        self._keep_statistics_in_float32()
 
     def on_predict_start(self) -> None:
-        self._keep_batch_norm_in_float32()
+        self._keep_statistics_in_float32()
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
