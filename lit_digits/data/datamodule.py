@@ -82,6 +82,13 @@ class ImageDataModule(LightningDataModule):
         """Training steps an epoch will take on the full data set, without loading it."""
         return (self.train_size - self.val_size) // devices // self.batch_size
 
+    def training_images(self, count: int) -> torch.Tensor:
+        """The first ``count`` images of the training split as floats in [0, 1], unaugmented
+        (after ``setup("fit")``): what a network's data-fitted layers learn from."""
+        if "train" not in self._splits:
+            raise LitDigitsError("the training images are read by setup('fit'); call it first")
+        return self._splits["train"][0][:count].float() / 255
+
     # --- what a data set defines -------------------------------------------------------
     @property
     @abstractmethod

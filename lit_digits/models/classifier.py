@@ -1,5 +1,6 @@
 """The shared LightningModule: steps, metrics, logging and input normalization."""
 
+import copy
 import logging
 import math
 import warnings
@@ -17,7 +18,9 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from lit_digits.errors import LitDigitsError
+from lit_digits.models.averaging import update_average
 from lit_digits.models.spec import build, factory, spec
+from lit_digits.nets.whitening import PatchWhitening
 from lit_digits.schedules import Constant, LRSchedule
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -25,6 +28,8 @@ COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 log = logging.getLogger(__name__)
 ADAM = spec(torch.optim.Adam)
 CONSTANT_LR = spec(Constant)
+WHITENING_IMAGES = 10_000
+"""Training images a patch-whitening layer is fitted to (Page's figure)."""
 
 
 class ImageClassifier(LightningModule):
@@ -43,6 +48,16 @@ class ImageClassifier(LightningModule):
             alike) when training starts; ignored on XLA, which compiles the whole step anyway.
         compile_mode: ``torch.compile``'s mode: ``default``, ``reduce-overhead`` (CUDA graphs)
             or ``max-autotune``.
+        ema_decay: keep an exponential moving average of the network's weights and BatchNorm
+            statistics, with this decay per step, and validate, test and predict with it
+            (and save it in checkpoints); 0 turns it off. Page's bag of tricks: 0.99.
+        ema_every_n_steps: update the average every this many steps, by
+            ``ema_decay ** ema_every_n_steps`` (Page's: 5).
+        tta_flip: in validation, test and predict, average the logits of each image and its
+            mirror image (flip test-time augmentation, as Page's reference does).
+        bias_lr_factor: train the bias parameters (in ResNet-9, BatchNorm's shifts) with this
+            times the learning rate and 1/this of the weight decay (Page's bag of tricks: 64,
+            with BatchNorm's scale fixed at 1).
 
     Each of ``net``, ``optimizer`` and ``lr_schedule`` may also be a class-path spec
     (``{"class_path": ..., "init_args": {...}}``), as the recipes' defaults are.
@@ -65,6 +80,10 @@ class ImageClassifier(LightningModule):
         num_classes: int = 10,
         compile: bool = False,
         compile_mode: str = "default",
+        ema_decay: float = 0.0,
+        ema_every_n_steps: int = 1,
+        tta_flip: bool = False,
+        bias_lr_factor: float = 1.0,
     ) -> None:
         super().__init__()
         if compile_mode not in COMPILE_MODES:
@@ -73,6 +92,12 @@ class ImageClassifier(LightningModule):
             raise LitDigitsError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
         if len(mean) != len(std) or not all(s > 0 for s in std):
             raise LitDigitsError(f"mean and std need one value per channel and std > 0, got {mean} and {std}")
+        if not 0 <= ema_decay < 1:
+            raise LitDigitsError(f"ema_decay must be in [0, 1) (0 turns the average off), got {ema_decay}")
+        if ema_every_n_steps < 1:
+            raise LitDigitsError(f"ema_every_n_steps must be at least 1, got {ema_every_n_steps}")
+        if bias_lr_factor <= 0:
+            raise LitDigitsError(f"bias_lr_factor must be positive, got {bias_lr_factor}")
         with warnings.catch_warnings():  # a net passed from Python is dropped from the hparams just below
             warnings.filterwarnings("ignore", message="Attribute 'net' is an instance of `nn.Module`")
             self.save_hyperparameters()
@@ -85,6 +110,10 @@ class ImageClassifier(LightningModule):
         self.net = build(net)
         self.make_optimizer = factory(optimizer)
         self.lr_schedule: LRSchedule = build(lr_schedule)
+        self.ema_net = copy.deepcopy(self.net).requires_grad_(False) if ema_decay else None
+        self.ema_decay, self.ema_every_n_steps = ema_decay, ema_every_n_steps
+        self.tta_flip = tta_flip
+        self.bias_lr_factor = bias_lr_factor
         self.label_smoothing = label_smoothing
         self.compile_net, self.compile_mode, self.net_compiled = compile, compile_mode, False
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
@@ -99,9 +128,14 @@ class ImageClassifier(LightningModule):
         self.checked_steps = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for a batch of images in [0, 1]."""
-        x = x.to(self.mean.dtype)
-        return self.net((x - self.mean) / self.std)
+        """Logits for a batch of images in [0, 1]; in evaluation mode, those of the weight
+        average (``ema_decay``) and averaged with the mirror images' (``tta_flip``)."""
+        x = (x.to(self.mean.dtype) - self.mean) / self.std
+        if self.training:
+            return self.net(x)
+        net = self.ema_net if self.ema_net is not None else self.net
+        logits = net(x)
+        return (logits + net(x.flip(-1))) / 2 if self.tta_flip else logits
 
     def setup(self, stage: str) -> None:
         datamodule = self.trainer.datamodule if self._trainer is not None else None
@@ -113,6 +147,21 @@ class ImageClassifier(LightningModule):
                 f"gives {shape[0]}-channel {shape[1]}x{shape[2]} ones; "
                 "pick a model (or a checkpoint) made for this data set"
             )
+        if stage == "fit":
+            self._fit_whitening(datamodule)
+
+    def _fit_whitening(self, datamodule: Any) -> None:
+        """Fit the patch-whitening layers, if the network has any, to the first training images
+        (a resumed run then restores the fitted values from its checkpoint)."""
+        layers = [m for m in self.modules() if isinstance(m, PatchWhitening)]
+        if not layers:
+            return
+        if not hasattr(datamodule, "training_images"):
+            raise LitDigitsError("a patch-whitening network needs a lit_digits data module to fit its first layer to")
+        images = datamodule.training_images(WHITENING_IMAGES)
+        normalized = (images - self.mean.cpu()) / self.std.cpu()
+        for layer in layers:
+            layer.fit(normalized)
 
     def configure_model(self) -> None:
         """Compile the network once, where ``compile`` asks for it and the device is not XLA."""
@@ -121,7 +170,9 @@ class ImageClassifier(LightningModule):
         if self.trainer.strategy.root_device.type == "xla":
             log.info("model.compile is ignored on XLA: torch-xla already compiles each step into one graph")
             return
-        self.net.compile(mode=self.compile_mode)
+        for net in (self.net, self.ema_net):
+            if net is not None:
+                net.compile(mode=self.compile_mode)
         self.net_compiled = True
 
     def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
@@ -131,9 +182,18 @@ class ImageClassifier(LightningModule):
     def optimizer_and_scheduler(self, steps_per_epoch: int, epochs: int) -> tuple[torch.optim.Optimizer, LambdaLR]:
         """The recipe's optimizer over the trainable parameters, and a per-step scheduler that
         gives it ``lr_schedule``'s rate (also what the benchmarks' hand-written loops use)."""
-        optimizer = self.make_optimizer([p for p in self.parameters() if p.requires_grad])
+        trainable = [(name, p) for name, p in self.named_parameters() if p.requires_grad]
+        if self.bias_lr_factor == 1:
+            optimizer = self.make_optimizer([p for _, p in trainable])
+        else:
+            weights = [p for name, p in trainable if not name.endswith("bias")]
+            biases = [p for name, p in trainable if name.endswith("bias")]
+            optimizer = self.make_optimizer([{"params": weights}, {"params": biases, "lr_factor": self.bias_lr_factor}])
         for group in optimizer.param_groups:
-            group["lr"] = 1.0  # LambdaLR multiplies this by the schedule's value: the schedule's rate
+            # LambdaLR multiplies this by the schedule's value: the schedule's rate (x the factor)
+            factor = group.get("lr_factor", 1.0)
+            group["lr"] = factor
+            group["weight_decay"] = group.get("weight_decay", 0.0) / factor
         return optimizer, LambdaLR(optimizer, lambda step: self.learning_rate(step, steps_per_epoch, epochs))
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
@@ -188,13 +248,16 @@ class ImageClassifier(LightningModule):
         self.checked_steps = self.global_step
 
     def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
-        """Every ``log_every_n_steps`` steps: write the step's loss; then, and at the end of each
-        epoch (before validation and checkpoints), stop on a non-finite training loss.
+        """Update the weight average where due. Every ``log_every_n_steps`` steps: write the
+        step's loss; then, and at the end of each epoch (before validation and checkpoints),
+        stop on a non-finite training loss.
 
         Both read values the step has already computed, so no step graph changes and no other
         step waits for the host. (``self.log`` inside the step would put its bookkeeping into
         every step, or, on logging steps only, compile extra XLA graphs.)
         """
+        if self.ema_net is not None and self.global_step % self.ema_every_n_steps == 0:
+            update_average(self.ema_net, self.net, 1 - self.ema_decay**self.ema_every_n_steps)
         logging_step = self.global_step % self.trainer.log_every_n_steps == 0
         if logging_step:
             for logger in self.loggers:

@@ -1,0 +1,155 @@
+"""Page's bag of tricks: ghost BatchNorm, patch whitening, the weight average, flip TTA, bias learning rates."""
+
+import copy
+
+import lightning as L
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lit_digits import CIFAR10DataModule, DavidNet, LitDigitsError
+from lit_digits.models.averaging import update_average
+from lit_digits.nets import ResNet9
+from lit_digits.nets.ghost_batch_norm import GhostBatchNorm
+from lit_digits.nets.whitening import PatchWhitening
+from lit_digits.schedules import PiecewiseLinear
+
+FAST_NET = {"prep": "whitening", "pool_before_norm": True, "activation": "celu", "ghost_batch_splits": 16,
+            "bn_scale": False, "logit_scale": 1 / 16}  # fmt: skip
+
+
+def fast_davidnet(width: int = 64, **kwargs) -> DavidNet:
+    """configs/cifar_fast.yaml's model, from Python."""
+    recipe = {"lr_schedule": PiecewiseLinear([0, 2, 8], [0.0, 1.0, 0.1]), "bias_lr_factor": 64,
+              "label_smoothing": 0.2, "ema_decay": 0.99, "ema_every_n_steps": 5, "tta_flip": True}  # fmt: skip
+    return DavidNet(net=ResNet9(width=width, **FAST_NET), **{**recipe, **kwargs})
+
+
+def test_fast_network_freezes_the_batch_norm_scales_and_keeps_the_default_network_unchanged():
+    fast = ResNet9(**FAST_NET)
+    assert sum(p.numel() for p in fast.parameters() if p.requires_grad) == 6_573_120 - 2240  # 2240 frozen scales
+    assert fast(torch.rand(32, 3, 32, 32)).shape == (32, 10)
+    default = [type(m).__name__ for m in ResNet9()[1]]
+    assert default == ["Conv2d", "BatchNorm2d", "ReLU"]  # the pool follows the block, as published
+    assert [type(m).__name__ for m in fast[1]] == ["Conv2d", "MaxPool2d", "GhostBatchNorm", "CELU"]
+
+
+def test_ghost_batch_norm_normalizes_each_interleaved_sub_batch_on_its_own():
+    torch.manual_seed(0)
+    norm = GhostBatchNorm(3, splits=4)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 2), norm.bias.uniform_(-1, 1)
+    x = torch.randn(8, 3, 5, 5) * 3 + 1
+    y = norm(x)
+    for j in range(4):
+        expected = F.batch_norm(x[j::4], None, None, norm.weight, norm.bias, training=True, eps=norm.eps)
+        torch.testing.assert_close(y[j::4], expected)
+    norm.eval()
+    mean = 0.1 * torch.stack([x[j::4].mean((0, 2, 3)) for j in range(4)]).mean(0)
+    torch.testing.assert_close(norm.running_mean.view(4, 3).mean(0), mean)
+    expected = F.batch_norm(x, mean, norm.running_var.view(4, 3).mean(0), norm.weight, norm.bias, eps=norm.eps)
+    torch.testing.assert_close(norm(x), expected)
+
+
+def test_ghost_batch_norm_refuses_a_batch_it_cannot_split():
+    with pytest.raises(LitDigitsError, match="splits each batch into 16, but a batch has 20 images"):
+        ResNet9(width=4, ghost_batch_splits=16)(torch.rand(20, 3, 32, 32))
+
+
+def test_patch_whitening_decorrelates_the_patches_it_was_fitted_to():
+    torch.manual_seed(0)
+    images = torch.randn(64, 3, 12, 12) @ torch.randn(12, 12)  # correlated neighbouring pixels
+    layer = PatchWhitening(3, eps=1e-8)
+    layer.fit(images)
+    patches = F.conv2d(images.double(), layer.weight.double())  # the patches that were fitted, no padding
+    second_moment = torch.einsum("nihw,njhw->ij", patches, patches) / (patches[:, 0].numel() - 1)
+    torch.testing.assert_close(second_moment, torch.eye(27, dtype=torch.float64), atol=1e-4, rtol=0)
+    assert layer(images).shape == (64, 27, 12, 12)
+    assert not any(p.requires_grad for p in layer.parameters())  # a buffer, never trained
+
+
+def test_whitening_is_fitted_to_the_training_images_when_training_starts(cifar_dir):
+    torch.manual_seed(0)
+    model = fast_davidnet(width=8)
+    data = CIFAR10DataModule(cifar_dir, batch_size=16)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=0, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False)  # fmt: skip
+    trainer.fit(model, data)
+    expected = PatchWhitening(3)
+    expected.fit((data.training_images(10_000) - model.mean) / model.std)
+    torch.testing.assert_close(model.net[0][0].weight, expected.weight)
+    torch.testing.assert_close(model.ema_net[0][0].weight, expected.weight)
+
+
+def test_weight_average_moves_float_state_towards_the_network_and_leaves_counters():
+    current, average = torch.nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2)
+    with torch.no_grad():
+        current.weight.fill_(3.0), current.running_mean.fill_(2.0)
+    current.num_batches_tracked.fill_(7)
+    update_average(average, current, 0.25)
+    assert average.weight.tolist() == [1.5, 1.5] and average.running_mean.tolist() == [0.5, 0.5]
+    assert average.num_batches_tracked == 0
+
+
+def test_weight_average_is_updated_every_n_steps_and_used_for_evaluation(cifar_dir):
+    torch.manual_seed(0)
+    model = fast_davidnet(width=8, tta_flip=False, ema_every_n_steps=2)
+    replay = copy.deepcopy(model.ema_net)
+    states = []
+
+    class RecordWeights(L.Callback):
+        def on_train_batch_end(self, trainer, pl_module, *args):  # runs before the model's hook
+            states.append(copy.deepcopy(pl_module.net))
+
+    trainer = L.Trainer(max_epochs=1, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, callbacks=[RecordWeights()])  # fmt: skip
+    trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=16))
+    assert len(states) == 6
+    replay.load_state_dict({**replay.state_dict(), "0.0.weight": model.ema_net[0][0].weight})  # fitted at the start
+    for step, state in enumerate(states, start=1):
+        if step % 2 == 0:
+            update_average(replay, state, 1 - 0.99**2)
+    for name, value in replay.state_dict().items():
+        torch.testing.assert_close(model.ema_net.state_dict()[name], value, msg=name)
+    model.eval()
+    x = torch.rand(4, 3, 32, 32)
+    torch.testing.assert_close(model(x), model.ema_net((x - model.mean) / model.std))
+    assert not torch.allclose(model(x), model.net((x - model.mean) / model.std))
+
+
+def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror():
+    torch.manual_seed(0)
+    model = fast_davidnet(width=8, ema_decay=0.0).eval()
+    x = torch.rand(4, 3, 32, 32)
+    plain = lambda images: model.net((images - model.mean) / model.std)
+    torch.testing.assert_close(model(x), (plain(x) + plain(x.flip(-1))) / 2)
+    torch.testing.assert_close(model(x), model(x.flip(-1)))  # so a mirror image gets the same answer
+    model.train()
+    torch.testing.assert_close(model(x[:0]), plain(x[:0]))  # training sees one view
+
+
+def test_bias_parameters_get_the_learning_rate_factor_and_the_weight_decay_divided():
+    optimizer, scheduler = fast_davidnet(width=8).optimizer_and_scheduler(steps_per_epoch=10, epochs=10)
+    weights, biases = optimizer.param_groups
+    assert len(biases["params"]) == 8 and all(p.ndim == 1 for p in biases["params"])
+    assert weights["weight_decay"] == 5e-4 and biases["weight_decay"] == pytest.approx(5e-4 / 64)
+    for _ in range(20):
+        optimizer.step(), scheduler.step()
+    assert weights["lr"] == pytest.approx(1.0) and biases["lr"] == pytest.approx(64.0)  # the peak, at epoch 2
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: ResNet9(prep="patches"), "prep must be one of conv, whitening"),
+        (lambda: ResNet9(activation="gelu"), "activation must be one of relu, celu"),
+        (lambda: ResNet9(ghost_batch_splits=0), "ghost_batch_splits must be at least 1"),
+        (lambda: ResNet9(celu_alpha=0), "celu_alpha must be positive"),
+        (lambda: DavidNet(ema_decay=1.0), r"ema_decay must be in \[0, 1\)"),
+        (lambda: DavidNet(ema_every_n_steps=0), "ema_every_n_steps must be at least 1"),
+        (lambda: DavidNet(bias_lr_factor=0), "bias_lr_factor must be positive"),
+    ],
+)
+def test_trick_settings_out_of_range_are_refused(make, message):
+    with pytest.raises(LitDigitsError, match=message):
+        make()
