@@ -8,6 +8,8 @@ from pathlib import Path
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SMALL_DAVIDNET = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5"]
 """DavidNet at width 8 with a half-epoch warm-up, so that runs of a few epochs have a valid schedule."""
+SMALL_FAST = ["--model.net.init_args.width", "8"]
+"""configs/cifar_fast.yaml's DavidNet at width 8 (ghost BatchNorm needs batches of a multiple of 16)."""
 QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"]
 
 

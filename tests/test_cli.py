@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, SMALL_DAVIDNET, fit, run_cli
+from cli_helpers import CONFIGS, SMALL_DAVIDNET, SMALL_FAST, fit, run_cli
 from torchvision.io import write_png
 
 
 @pytest.mark.parametrize(
     ("config", "data", "extra"),
-    [("mnist", "mnist_dir", []), ("cifar", "cifar_dir", SMALL_DAVIDNET)],
+    [("mnist", "mnist_dir", []), ("cifar", "cifar_dir", SMALL_DAVIDNET), ("cifar_fast", "cifar_dir", SMALL_FAST)],
 )
 def test_fit_then_test_and_predict_from_the_checkpoint(config, data, extra, request, tmp_path):
     data_dir = request.getfixturevalue(data)

@@ -98,7 +98,7 @@ def test_weight_average_is_updated_every_n_steps_and_used_for_evaluation(cifar_d
     states = []
 
     class RecordWeights(L.Callback):
-        def on_train_batch_end(self, trainer, pl_module, *args):  # runs before the model's hook
+        def on_train_batch_start(self, trainer, pl_module, *args):  # the weights the previous step left
             states.append(copy.deepcopy(pl_module.net))
 
     trainer = L.Trainer(max_epochs=1, limit_val_batches=0, logger=False, enable_checkpointing=False,

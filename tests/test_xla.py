@@ -5,7 +5,7 @@ from pathlib import Path
 
 import conftest
 import pytest
-from cli_helpers import SMALL_DAVIDNET, fit
+from cli_helpers import SMALL_DAVIDNET, SMALL_FAST, fit
 
 pytest.importorskip("torch_xla")
 
@@ -16,6 +16,7 @@ pytest.importorskip("torch_xla")
         ("mnist", "mnist_dir", []),
         ("cifar", "cifar_dir", SMALL_DAVIDNET),
         ("cifar", "cifar_dir", [*SMALL_DAVIDNET, "--trainer.precision", "bf16-true"]),
+        ("cifar_fast", "cifar_dir", SMALL_FAST),  # with the weight average and flip TTA
     ],
 )
 def test_training_and_evaluation_stop_compiling_after_the_first_epochs(config, data, extra, request, tmp_path):
@@ -44,10 +45,17 @@ def mnist_640(tmp_path: Path, monkeypatch) -> Path:
     [
         ("mnist", "mnist_640", ["--data.batch_size", "8"]),
         ("cifar", "cifar_dir", [*SMALL_DAVIDNET, "--data.batch_size", "1"]),
+        # batch 1 for 100 steps an epoch, so plain BatchNorm (the test above has the ghost one)
+        (
+            "cifar_fast",
+            "cifar_dir",
+            [*SMALL_FAST, "--data.batch_size", "1", "--model.net.init_args.ghost_batch_splits", "1"],
+        ),
     ],
 )
 def test_training_step_neither_waits_for_the_host_nor_runs_a_second_graph(config, data, extra, request, tmp_path):
     # The progress bar is on, as users run it; the configs log every 50 (MNIST) or 20 (CIFAR) steps.
+    # cifar_fast blends the weight average into every step's graph.
     run = fit(
         config, request.getfixturevalue(data), *extra,
         "--trainer.accelerator", "xla_cpu", "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0",

@@ -111,6 +111,8 @@ class ImageClassifier(LightningModule):
         self.make_optimizer = factory(optimizer)
         self.lr_schedule: LRSchedule = build(lr_schedule)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False) if ema_decay else None
+        if self.ema_net is not None:  # counted on the device, so that every step runs the same graph
+            self.register_buffer("ema_steps", torch.zeros((), dtype=torch.int64))
         self.ema_decay, self.ema_every_n_steps = ema_decay, ema_every_n_steps
         self.tta_flip = tta_flip
         self.bias_lr_factor = bias_lr_factor
@@ -230,6 +232,8 @@ class ImageClassifier(LightningModule):
         return F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        if self.ema_net is not None:
+            self._update_average()
         x, y = batch
         logits = self(x)
         loss = self._loss(logits, y)
@@ -240,6 +244,14 @@ class ImageClassifier(LightningModule):
         self.nonfinite_losses += ~torch.isfinite(loss)
         return loss
 
+    def _update_average(self) -> None:
+        """Blend the weights the previous step left into the average, every ``ema_every_n_steps``
+        steps. Done at the start of a step, it joins that step's graph: on XLA nothing is left
+        pending at an epoch's end, and every step, blending by 0 or not, runs the same graph."""
+        self.ema_steps += 1
+        due = self.ema_steps % self.ema_every_n_steps == 0
+        update_average(self.ema_net, self.net, due * (1 - self.ema_decay**self.ema_every_n_steps))
+
     def on_train_epoch_end(self) -> None:
         self.log("train_loss", self.train_loss, prog_bar=True)
         self.log("train_acc", self.train_acc, prog_bar=True)
@@ -248,16 +260,13 @@ class ImageClassifier(LightningModule):
         self.checked_steps = self.global_step
 
     def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
-        """Update the weight average where due. Every ``log_every_n_steps`` steps: write the
-        step's loss; then, and at the end of each epoch (before validation and checkpoints),
-        stop on a non-finite training loss.
+        """Every ``log_every_n_steps`` steps: write the step's loss; then, and at the end of each
+        epoch (before validation and checkpoints), stop on a non-finite training loss.
 
         Both read values the step has already computed, so no step graph changes and no other
         step waits for the host. (``self.log`` inside the step would put its bookkeeping into
         every step, or, on logging steps only, compile extra XLA graphs.)
         """
-        if self.ema_net is not None and self.global_step % self.ema_every_n_steps == 0:
-            update_average(self.ema_net, self.net, 1 - self.ema_decay**self.ema_every_n_steps)
         logging_step = self.global_step % self.trainer.log_every_n_steps == 0
         if logging_step:
             for logger in self.loggers:
