@@ -153,3 +153,11 @@ def test_bias_parameters_get_the_learning_rate_factor_and_the_weight_decay_divid
 def test_trick_settings_out_of_range_are_refused(make, message):
     with pytest.raises(LitDigitsError, match=message):
         make()
+
+
+def test_fast_recipe_compiles_under_bf16_autocast(cifar_dir):
+    model = fast_davidnet(width=8, compile=True)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=1, precision="bf16-mixed", logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False)  # fmt: skip
+    trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=32))
+    assert model.net_compiled and torch.isfinite(trainer.callback_metrics["val_loss"])

@@ -174,7 +174,9 @@ class ImageClassifier(LightningModule):
             return
         for net in (self.net, self.ema_net):
             if net is not None:
-                net.compile(mode=self.compile_mode)
+                # Static shapes: training batches all have one size, and dynamic-shape graphs
+                # fail to build with ghost BatchNorm (torch 2.9's inductor).
+                net.compile(mode=self.compile_mode, dynamic=False)
         self.net_compiled = True
 
     def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
