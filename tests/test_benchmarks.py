@@ -45,3 +45,12 @@ def test_step_overhead_prints_the_three_arms(mnist_dir, tmp_path):
     for arm in ("| loop |", "| bare Lightning |", "| lit_digits fit |"):
         assert arm in result.stdout
     assert not list(cwd.iterdir()), "the benchmark leaves no run folders behind"
+
+
+def test_recipe_time_projects_each_recipe_against_the_first(cifar_dir, tmp_path):
+    result = run_script("recipe_time.py", "--configs", str(CONFIGS / "cifar.yaml"), str(CONFIGS / "cifar_fast.yaml"),
+                        "--data_dir", str(cifar_dir), "--steps", "3", "--rounds", "1",
+                        "--", "--data.batch_size", "16", "--model.net.init_args.width", "8", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "| cifar.yaml |" in result.stdout and "| 3125 x 24 |" in result.stdout  # the full data set, at batch 16
+    assert "| cifar_fast.yaml |" in result.stdout and "| 3125 x 10 |" in result.stdout
