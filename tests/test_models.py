@@ -221,6 +221,8 @@ def test_compiled_and_uncompiled_models_share_checkpoints(mnist_dir, tmp_path):
         torch.testing.assert_close(plain.state_dict()[name], value, rtol=0, atol=0, msg=name)
     again = ImageClassifier(net=MLP(hidden=[16]), compile=True)
     again.load_state_dict(plain.state_dict())  # and back: the same keys
+    as_saved = ImageClassifier.load_from_checkpoint(tmp_path / "compiled.ckpt", net=MLP(hidden=[16]))  # as report does
+    assert as_saved.compile_net and not as_saved.net_compiled  # compiled only once a Trainer runs it
 
 
 def test_unknown_compile_mode_is_refused():

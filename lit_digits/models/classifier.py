@@ -166,8 +166,9 @@ class ImageClassifier(LightningModule):
             layer.fit(normalized)
 
     def configure_model(self) -> None:
-        """Compile the network once, where ``compile`` asks for it and the device is not XLA."""
-        if not self.compile_net or self.net_compiled:
+        """Compile the network once, where ``compile`` asks for it and a Trainer runs it on a
+        device other than XLA (``load_from_checkpoint`` calls this hook without a Trainer)."""
+        if not self.compile_net or self.net_compiled or self._trainer is None:
             return
         if self.trainer.strategy.root_device.type == "xla":
             log.info("model.compile is ignored on XLA: torch-xla already compiles each step into one graph")
