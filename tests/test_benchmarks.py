@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cli_helpers import CONFIGS
 
 BENCHMARKS = CONFIGS.parent / "benchmarks"
@@ -54,3 +55,11 @@ def test_recipe_time_projects_each_recipe_against_the_first(cifar_dir, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "| cifar.yaml |" in result.stdout and "| 3125 x 24 |" in result.stdout  # the full data set, at batch 16
     assert "| cifar_fast.yaml |" in result.stdout and "| 3125 x 10 |" in result.stdout
+
+
+def test_sgd_forms_compares_the_two_updates_for_each_recipe(tmp_path):
+    result = run_script("sgd_forms.py", "--configs", str(CONFIGS / "cifar.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "cifar.yaml |" in line)
+    distance_ratio = float(row.split("|")[4])
+    assert distance_ratio == pytest.approx(1.0, abs=0.01)  # the two forms travel as far

@@ -22,10 +22,15 @@ class DavidNet(ImageClassifier):
     Batch 512 (configs/cifar.yaml); inputs normalized with the reference's CIFAR-10 mean and
     std. SGD with momentum 0.9 on the *mean* batch loss with peak ``lr=0.4`` and
     ``weight_decay=5e-4``: the reference sums the loss and uses lr / 512 with weight decay
-    5e-4 x 512, which gives the same gradient step. (The reference's SGD also applies the
-    learning rate before the momentum, ``torch.optim.SGD`` after it; with a rate that changes
-    every step the two differ slightly.) The learning rate is piecewise linear, 0 -> 0.4 at
-    epoch 5 -> 0 at the trainer's ``max_epochs``, set every step at the fractional epoch.
+    5e-4 x 512, which gives the same gradient. The learning rate is piecewise linear,
+    0 -> 0.4 at epoch 5 -> 0 at the trainer's ``max_epochs``, set every step at the
+    fractional epoch.
+
+    Two differences from the reference remain, both small (benchmarks/sgd_forms.py): its SGD
+    applies the rate before the momentum (``lit_digits.optim.LrBeforeMomentumSGD``, which
+    ``--model.optimizer`` can pick), so under a changing rate single steps differ by up to
+    9% while the distance travelled stays within 0.1%; and it counts steps from 1, so its
+    first step trains at a small rate where ours trains at 0.
     """
 
     def __init__(
