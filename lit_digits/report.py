@@ -91,6 +91,16 @@ def evaluate(
     checkpoint: Path, data_dir: str | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[str, ...]]:
     """The checkpoint's class probabilities on its data set's test split: images, labels, probs, class names."""
+    model, datamodule = load_for_test(checkpoint, data_dir)
+    batches = list(datamodule.test_dataloader())
+    images, labels = torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
+    probs = torch.cat([model(x.float() / 255).float().softmax(-1) for x, _ in batches])
+    return images, labels, probs, datamodule.classes
+
+
+def load_for_test(checkpoint: Path, data_dir: str | None) -> tuple[ImageClassifier, ImageDataModule]:
+    """The checkpoint's model (on the CPU, in evaluation mode) and its data module, set up for
+    the test split (``data_dir`` overrides where the run had the data)."""
     checkpoint_dict = load_safely(checkpoint)
     model_class = _imported_subclass(ImageClassifier, checkpoint_dict.get("hyper_parameters", {}), checkpoint)
     data_class = _imported_subclass(ImageDataModule, checkpoint_dict.get("datamodule_hyper_parameters", {}), checkpoint)
@@ -99,10 +109,7 @@ def evaluate(
     datamodule = data_class.load_from_checkpoint(checkpoint, weights_only=True, **overrides)
     datamodule.prepare_data()
     datamodule.setup("test")
-    batches = list(datamodule.test_dataloader())
-    images, labels = torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
-    probs = torch.cat([model(x.float() / 255).float().softmax(-1) for x, _ in batches])
-    return images, labels, probs, datamodule.classes
+    return model, datamodule
 
 
 def load_safely(checkpoint: Path) -> dict:

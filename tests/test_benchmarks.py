@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS
+from cli_helpers import CONFIGS, SMALL_FAST, fit
 
 BENCHMARKS = CONFIGS.parent / "benchmarks"
 
@@ -63,3 +63,14 @@ def test_sgd_forms_compares_the_two_updates_for_each_recipe(tmp_path):
     row = next(line for line in result.stdout.splitlines() if "cifar.yaml |" in line)
     distance_ratio = float(row.split("|")[4])
     assert distance_ratio == pytest.approx(1.0, abs=0.01)  # the two forms travel as far
+
+
+def test_evaluation_tricks_tests_each_combination_of_average_and_tta(cifar_dir, tmp_path):
+    assert fit("cifar_fast", cifar_dir, *SMALL_FAST, cwd=tmp_path).returncode == 0
+    checkpoint = tmp_path / "runs" / "cifar_fast" / "version_0" / "checkpoints" / "last.ckpt"
+    result = run_script("evaluation_tricks.py", str(checkpoint), "--rounds", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("| trained", "| moving"))]
+    assert [row.split("|")[1:3] for row in rows] == [
+        [" trained ", " off "], [" trained ", " on "], [" moving average ", " off "], [" moving average ", " on "]
+    ]  # fmt: skip
