@@ -9,10 +9,12 @@ from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
-from lightning.pytorch.utilities.exceptions import MisconfigurationException
+from lightning.pytorch.plugins.io import TorchCheckpointIO, XLACheckpointIO
+from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from lit_digits import report
 from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
+from lit_digits.checkpoints import SIGTERM_EXIT_CODE, AtomicCheckpointIO, SaveOnSigterm
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
@@ -28,6 +30,9 @@ class LitDigitsCLI(LightningCLI):
     ``trainer_defaults`` (one device, seed 0), the callbacks added to every run
     (``run_callbacks``), and a CSV logger writing ``runs/<config name>/version_N/`` (under
     ``--trainer.default_root_dir`` if given) unless ``--trainer.logger`` says otherwise.
+
+    Checkpoints are written atomically (``AtomicCheckpointIO``), and SIGTERM saves
+    ``last.ckpt`` and exits with status 143 (``SaveOnSigterm``).
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
     ``--ckpt_path best`` and ``--ckpt_path last`` find the newest ``best.ckpt`` /
@@ -53,9 +58,10 @@ class LitDigitsCLI(LightningCLI):
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
         if trainer.get("logger") in (None, True):
             kwargs.setdefault("logger", CSVLogger(trainer.get("default_root_dir") or "runs", name=self.run_name()))
-        callbacks = run_callbacks(
-            runs_on_xla(kwargs["accelerator"]), trainer.get("enable_progress_bar") in (None, True)
-        )
+        xla = runs_on_xla(kwargs["accelerator"])
+        if not trainer.get("plugins"):
+            kwargs.setdefault("plugins", [AtomicCheckpointIO(XLACheckpointIO() if xla else TorchCheckpointIO())])
+        callbacks = run_callbacks(xla, trainer.get("enable_progress_bar") in (None, True))
         self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
         return super().instantiate_trainer(**kwargs)
 
@@ -116,8 +122,8 @@ class LitDigitsCLI(LightningCLI):
 
 def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
-    and ``last.ckpt`` (after every epoch; ``fit --ckpt_path last`` resumes from it), the
-    learning rate per step in metrics.csv, on XLA the compile count per epoch, and the
+    and ``last.ckpt`` (after every epoch, and when SIGTERM stops training; ``fit --ckpt_path
+    last`` resumes from it), the learning rate per step in metrics.csv, on XLA the compile count per epoch, and the
     progress bar unless it is turned off. Each callback costs every step some host time,
     so there is nothing here a run does not use."""
     callbacks: list[Callback] = [
@@ -126,6 +132,7 @@ def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
         # saved, so an epoch that does not improve val_acc would leave last.ckpt behind.
         ModelCheckpoint(filename="last"),
         LearningRateMonitor(logging_interval="step"),
+        SaveOnSigterm(),
     ]
     if xla:
         callbacks.append(XLAGraphCheck())
@@ -155,6 +162,9 @@ def main(args: list[str] | None = None) -> None:
         if cause is None:
             raise
         message = str(cause)
+    except SIGTERMException:  # Lightning stopped training after the step SIGTERM arrived in
+        print(f"lit_digits: stopped by SIGTERM (exit status {SIGTERM_EXIT_CODE})", file=sys.stderr)
+        sys.exit(SIGTERM_EXIT_CODE)
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
         message = f"{err} Change one of the settings it names; --print_config shows them all."
     else:

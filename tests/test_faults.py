@@ -1,0 +1,79 @@
+"""Faults injected into runs: a checkpoint write that fails, a full disk, SIGTERM."""
+
+import errno
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+from cli_helpers import fit
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from lit_digits import LitDigitsError
+from lit_digits.checkpoints import AtomicCheckpointIO
+
+
+class FailingMidWrite(TorchCheckpointIO):
+    """Writes half of the file, then fails as a full disk does."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+        Path(path).write_bytes(b"PK\x03\x04 half a checkpoint")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_failed_checkpoint_write_keeps_the_previous_file_and_says_why(tmp_path):
+    path = tmp_path / "last.ckpt"
+    AtomicCheckpointIO(TorchCheckpointIO()).save_checkpoint({"epoch": 1}, path)
+    with pytest.raises(LitDigitsError, match=r"could not write checkpoint .*last.ckpt \(No space left on device\)"):
+        AtomicCheckpointIO(FailingMidWrite()).save_checkpoint({"epoch": 2}, path)
+    assert torch.load(path, weights_only=True) == {"epoch": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]  # no partial file left behind
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An 8 MB tmpfs (needs root, as CI and this project's machines have)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True,
+                             check=False)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, small_disk, tmp_path):
+    first = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    last = small_disk / "mnist_dense" / "version_0" / "checkpoints" / "last.ckpt"
+    filler = small_disk / "filler"
+    with filler.open("wb") as file:  # fill the disk to its last few kilobytes
+        free = shutil.disk_usage(small_disk).free
+        file.write(b"\0" * max(free - 16_384, 0))
+
+    resumed = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), "--ckpt_path", "last",
+                  "--trainer.max_epochs", "2", cwd=tmp_path)  # fmt: skip
+    assert resumed.returncode == 1
+    assert "Traceback" not in resumed.stderr
+    (line,) = [line for line in resumed.stderr.splitlines() if line.startswith("lit_digits: error:")]
+    assert "could not write checkpoint" in line and "No space left on device" in line
+    assert torch.load(last, weights_only=True)["epoch"] == 0  # still the first run's, whole
+
+
+def test_sigterm_saves_a_resumable_checkpoint_and_exits_143(cifar_dir, tmp_path):
+    small = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5",
+             "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0"]  # fmt: skip
+    probe = {"PYTHONPATH": str(Path(__file__).parent)}
+    stopped = fit("cifar", cifar_dir, *small, "--trainer.callbacks+=term_probe.TermAtStep",
+                  "--trainer.callbacks.step", "4", cwd=tmp_path, env=probe)  # fmt: skip
+    assert stopped.returncode == 143, stopped.stderr
+    assert "stopped by SIGTERM (exit status 143)" in stopped.stderr and "Traceback" not in stopped.stderr
+    last = tmp_path / "runs" / "cifar" / "version_0" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["global_step"] == 4
+
+    resumed = fit("cifar", cifar_dir, *small, "--ckpt_path", "last", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    finished = tmp_path / "runs" / "cifar" / "version_1" / "checkpoints" / "last.ckpt"
+    assert torch.load(finished, weights_only=True)["epoch"] == 1  # the run completed its two epochs
