@@ -11,7 +11,7 @@ import logging
 import os
 
 import torch
-from lightning.pytorch.accelerators import XLAAccelerator
+from lightning.pytorch.accelerators import AcceleratorRegistry, CUDAAccelerator, XLAAccelerator
 from lightning_utilities.core.imports import RequirementCache
 
 from lit_digits.errors import LitDigitsError
@@ -60,6 +60,15 @@ def resolve_accelerator(accelerator: object) -> object:
     """
     if accelerator == XLACPUAccelerator.name():
         return XLACPUAccelerator()
+    choices = "auto, cpu, gpu, tpu or xla_cpu"
+    known = {*AcceleratorRegistry.available_accelerators(), "gpu", "auto"}
+    if isinstance(accelerator, str) and accelerator not in known:
+        raise LitDigitsError(f"--trainer.accelerator {accelerator!r} is not an accelerator; pick {choices}")
+    if accelerator in ("gpu", "cuda") and not CUDAAccelerator.is_available():
+        raise LitDigitsError(
+            f"--trainer.accelerator {accelerator} found no CUDA GPU on this machine (torch {torch.__version__}); "
+            "pick cpu, or auto to use what the machine has"
+        )
     if accelerator == "tpu":
         if not _TORCH_XLA:
             raise LitDigitsError('--trainer.accelerator tpu needs torch-xla: pip install "lit_digits[tpu]"')

@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.plugins.io import TorchCheckpointIO, XLACheckpointIO
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_digits.errors import LitDigitsError
@@ -16,23 +16,20 @@ SIGTERM_EXIT_CODE = 143
 """The exit status of a run stopped by SIGTERM: 128 + 15, as a shell reports a process killed by it."""
 
 
-class AtomicCheckpointIO(CheckpointIO):
-    """Writes each checkpoint through ``base`` to a temporary file in the same folder, then
-    renames it over the old one, so a failed write (disk full, no permission) never
+class AtomicWrites:
+    """For a ``CheckpointIO``: write each checkpoint to a temporary file in the same folder,
+    then rename it over the old one, so a failed write (disk full, no permission) never
     truncates or replaces the last good checkpoint; the failure is one line.
 
     (Lightning's own write goes through a temporary file in the system's temp folder; moving
     it onto another file system copies it, and a copy that fails leaves a truncated file.)
     """
 
-    def __init__(self, base: CheckpointIO) -> None:
-        self.base = base
-
     def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None) -> None:
         path = Path(path)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         try:
-            self.base.save_checkpoint(checkpoint, partial, storage_options)
+            super().save_checkpoint(checkpoint, partial, storage_options)
             os.replace(partial, path)
         except (OSError, RuntimeError) as err:
             partial.unlink(missing_ok=True)
@@ -42,14 +39,13 @@ class AtomicCheckpointIO(CheckpointIO):
                 "free some space or pass a writable --trainer.default_root_dir"
             ) from err
 
-    def load_checkpoint(self, path: str | Path, map_location: Any = None, weights_only: bool | None = None) -> dict:
-        return self.base.load_checkpoint(path, map_location=map_location, weights_only=weights_only)
 
-    def remove_checkpoint(self, path: str | Path) -> None:
-        self.base.remove_checkpoint(path)
+class AtomicCheckpointIO(AtomicWrites, TorchCheckpointIO):
+    """Lightning's checkpoint files, written atomically (``AtomicWrites``)."""
 
-    def teardown(self) -> None:
-        self.base.teardown()
+
+class AtomicXLACheckpointIO(AtomicWrites, XLACheckpointIO):
+    """Lightning's checkpoint files from XLA devices, written atomically (``AtomicWrites``)."""
 
 
 class SaveOnSigterm(Callback):

@@ -7,19 +7,19 @@ from typing import Any
 
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
-from lightning.pytorch.plugins.io import TorchCheckpointIO, XLACheckpointIO
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from lit_digits import report
 from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
-from lit_digits.checkpoints import SIGTERM_EXIT_CODE, AtomicCheckpointIO, SaveOnSigterm
+from lit_digits.checkpoints import SIGTERM_EXIT_CODE, AtomicCheckpointIO, AtomicXLACheckpointIO, SaveOnSigterm
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
 from lit_digits.progress import TimedProgressBar
+from lit_digits.runs import RunConfig, RunLogger, run_version
 from lit_digits.xla_compiles import XLAGraphCheck
 
 
@@ -28,18 +28,23 @@ class LitDigitsCLI(LightningCLI):
 
     A recipe's config holds what makes it that recipe; what every run shares is here:
     ``trainer_defaults`` (one device, seed 0), the callbacks added to every run
-    (``run_callbacks``), and a CSV logger writing ``runs/<config name>/version_N/`` (under
-    ``--trainer.default_root_dir`` if given) unless ``--trainer.logger`` says otherwise.
+    (``run_callbacks``), and for ``fit`` a run folder ``runs/<config name>/version_N/`` (under
+    ``--trainer.default_root_dir`` if given; ``RunLogger``, ``RunConfig``) unless
+    ``--trainer.logger`` says otherwise. ``validate``, ``test`` and ``predict`` write none.
 
-    Checkpoints are written atomically (``AtomicCheckpointIO``), and SIGTERM saves
+    Nothing overwrites an earlier run's files: checkpoints are written atomically
+    (``AtomicCheckpointIO``), concurrent fits get distinct folders, and ``fit --ckpt_path
+    last`` continues the run in its own folder, appending to its metrics.csv. SIGTERM saves
     ``last.ckpt`` and exits with status 143 (``SaveOnSigterm``).
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
-    ``--ckpt_path best`` and ``--ckpt_path last`` find the newest ``best.ckpt`` /
-    ``last.ckpt`` of earlier runs of the same config, so they work in a new process.
+    ``--ckpt_path best`` and ``--ckpt_path last`` name the newest ``best.ckpt`` /
+    ``last.ckpt`` of earlier runs of the same config (or model), resolved while the
+    arguments are parsed, so the model is built with the checkpoint's settings, as with a path.
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("save_config_callback", RunConfig)
         super().__init__(
             ImageClassifier,
             ImageDataModule,
@@ -52,72 +57,85 @@ class LitDigitsCLI(LightningCLI):
             **kwargs,
         )
 
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
+        and check the file, before Lightning reads the model's settings from it."""
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        if subcommand:
+            self._resolve_checkpoint(self.config[subcommand], subcommand)
+
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = self._get(self.config_init, "trainer", default={})
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
-        if trainer.get("logger") in (None, True):
-            kwargs.setdefault("logger", CSVLogger(trainer.get("default_root_dir") or "runs", name=self.run_name()))
+        fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
+        if trainer.get("logger") in (None, True):  # fit writes a run folder; validate, test and predict none
+            kwargs.setdefault("logger", self._run_logger() if fitting else False)
         xla = runs_on_xla(kwargs["accelerator"])
         if not trainer.get("plugins"):
-            kwargs.setdefault("plugins", [AtomicCheckpointIO(XLACheckpointIO() if xla else TorchCheckpointIO())])
+            kwargs.setdefault("plugins", [AtomicXLACheckpointIO() if xla else AtomicCheckpointIO()])
         callbacks = run_callbacks(xla, trainer.get("enable_progress_bar") in (None, True))
         self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
-        return super().instantiate_trainer(**kwargs)
+        built = super().instantiate_trainer(**kwargs)
+        logger = built.logger
+        lightnings_csv = isinstance(logger, CSVLogger) and not isinstance(logger, RunLogger)
+        if fitting and lightnings_csv and (Path(logger.log_dir) / "metrics.csv").exists():
+            raise LitDigitsError(
+                f"{logger.log_dir} already holds a run, whose metrics.csv Lightning's CSVLogger would delete; "
+                "pick a new version, or leave --trainer.logger unset: fit --ckpt_path last then continues "
+                "the newest run in its own folder"
+            )
+        return built
 
     def run_name(self) -> str:
         """The config file's name (``configs/cifar.yaml``: ``cifar``), or the model's class without one."""
-        configs = self._get(self.config, "config") or []
-        return Path(str(configs[-1])).stem if configs else type(self.model).__name__.lower()
+        config = self.config[self.config["subcommand"]] if self.config.get("subcommand") else self.config
+        configs = config.get("config") or []
+        if configs:
+            return Path(str(configs[-1])).stem
+        model = config.get("model")
+        class_path = model.get("class_path", "") if hasattr(model, "get") else ""
+        return class_path.rsplit(".", 1)[-1].lower() or "model"
 
-    def before_fit(self) -> None:
-        """Resume: ``--ckpt_path last`` continues the newest earlier run, if there is one."""
-        last = self._find_checkpoint("last") if self._ckpt_path() == "last" else None
-        if last is not None:
-            self._set_ckpt_path(last)
+    def runs_dir(self) -> Path:
+        """``runs/<run name>`` (under ``--trainer.default_root_dir`` if given): this config's run folders."""
+        config = self.config[self.config["subcommand"]] if self.config.get("subcommand") else self.config
+        return Path(config.get("trainer", {}).get("default_root_dir") or "runs") / self.run_name()
 
-    def before_validate(self) -> None:
-        self._resolve_checkpoint()
-
-    def before_test(self) -> None:
-        self._resolve_checkpoint()
+    def _run_logger(self) -> RunLogger:
+        """A new ``version_N`` folder, or the resumed checkpoint's own."""
+        ckpt_path = self._get(self.config, "ckpt_path")
+        version = run_version(Path(ckpt_path), self.runs_dir()) if ckpt_path else None
+        return RunLogger(str(self.runs_dir().parent), name=self.run_name(), version=version)
 
     def before_predict(self) -> None:
-        if self._ckpt_path() is None:
+        if self._get(self.config, "ckpt_path") is None:
             raise LitDigitsError("predict needs a trained model: pass --ckpt_path PATH (or best, last)")
-        self._resolve_checkpoint()
         self.trainer.callbacks.append(PrintPredictions())
 
-    def _ckpt_path(self) -> str | None:
-        return self.config_init[self.subcommand].get("ckpt_path")
-
-    def _set_ckpt_path(self, path: Path) -> None:
-        self.config_init[self.subcommand]["ckpt_path"] = str(path)
-
-    def _resolve_checkpoint(self) -> None:
-        """Turn ``best``/``last`` into a file of an earlier run; check a given path exists."""
-        ckpt_path = self._ckpt_path()
+    def _resolve_checkpoint(self, config: Any, subcommand: str) -> None:
+        """``best``/``last``: the newest such file of an earlier run (for fit, none starts a new
+        run); a path must be a checkpoint that loads safely (``report.load_safely``)."""
+        ckpt_path = config.get("ckpt_path")
         if ckpt_path in ("best", "last"):
-            found = self._find_checkpoint(ckpt_path)
-            if found is None:
+            found = sorted(self.runs_dir().glob(f"version_*/checkpoints/{ckpt_path}.ckpt"), key=_modified)
+            if not found and subcommand != "fit":
                 raise LitDigitsError(
-                    f"no {ckpt_path}.ckpt under {self._checkpoint_root()}: run fit with this config first, "
+                    f"no {ckpt_path}.ckpt under {self.runs_dir()}: run fit with this config first, "
                     "or pass --ckpt_path PATH"
                 )
-            self._set_ckpt_path(found)
-        elif ckpt_path is not None and "://" not in ckpt_path and not Path(ckpt_path).is_file():
+            ckpt_path = str(found[-1]) if found else None
+            config.ckpt_path = ckpt_path
+        if ckpt_path is None or "://" in ckpt_path:
+            return
+        if not Path(ckpt_path).is_file():
             raise LitDigitsError(f"checkpoint {ckpt_path} not found; pass an existing file, best or last")
+        report.load_safely(Path(ckpt_path))
 
-    def _checkpoint_root(self) -> Path:
-        callback = self.trainer.checkpoint_callback
-        if callback is not None and callback.dirpath:
-            return Path(callback.dirpath)
-        logger = self.trainer.logger
-        return Path(getattr(logger, "root_dir", None) or self.trainer.default_root_dir)
 
-    def _find_checkpoint(self, name: str) -> Path | None:
-        found = list(self._checkpoint_root().glob(f"**/{name}.ckpt"))
-        return max(found, key=lambda path: path.stat().st_mtime) if found else None
+def _modified(path: Path) -> float:
+    return path.stat().st_mtime
 
 
 def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
@@ -127,10 +145,11 @@ def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
     progress bar unless it is turned off. Each callback costs every step some host time,
     so there is nothing here a run does not use."""
     callbacks: list[Callback] = [
-        ModelCheckpoint(monitor="val_acc", mode="max", filename="best"),
+        # Each run (and its resumption, in the same folder) keeps one file of each name, not -v1 copies.
+        ModelCheckpoint(monitor="val_acc", mode="max", filename="best", enable_version_counter=False),
         # Not save_last on the one above: Lightning writes that copy only when a top-k file is
         # saved, so an epoch that does not improve val_acc would leave last.ckpt behind.
-        ModelCheckpoint(filename="last"),
+        ModelCheckpoint(filename="last", enable_version_counter=False),
         LearningRateMonitor(logging_interval="step"),
         SaveOnSigterm(),
     ]

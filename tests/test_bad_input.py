@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from cli_helpers import CONFIGS, fit, run_cli
 from conftest import write_mnist
 from PIL import Image
@@ -48,7 +49,8 @@ def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_
 
 def test_colour_model_on_mnist_is_refused_before_training(mnist_run, tmp_path):
     data, _ = mnist_run
-    result = run_cli("fit", "--config", MNIST, "--model", "DavidNet", "--data.data_dir", str(data), cwd=tmp_path)
+    result = run_cli("fit", "--config", MNIST, "--model", "DavidNet", "--data.data_dir", str(data),
+                     "--data.batch_size", "16", cwd=tmp_path)  # fmt: skip
     assert_clear_error(result, "DavidNet takes 3-channel images but MNISTDataModule gives 1-channel 28x28")
     assert not (tmp_path / "runs" / "mnist" / "version_0" / "metrics.csv").exists()
 
@@ -106,18 +108,50 @@ def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("setting", "value", "message"),
+    ("config", "setting", "value", "message"),
     [
-        ("--data.batch_size", "0", "batch_size must be at least 1"),
-        ("--data.padding_mode", "mirror", "padding_mode must be"),
-        ("--model.lr_schedule.init_args.decay_steps", "0", "decay_steps must be > 0"),
-        ("--model.lr_schedule.init_args.lr", "-0.1", "lr must be a learning rate >= 0"),
-        ("--model.net.init_args.dropout", "1.5", "dropout must be in [0, 1)"),
-        ("--model.label_smoothing", "2", "label_smoothing must be in [0, 1]"),
-        ("--model.compile_mode", "fastest", "compile_mode must be one of"),
+        ("mnist", "--data.batch_size", "0", "batch_size must be at least 1"),
+        ("mnist", "--data.padding_mode", "mirror", "padding_mode must be"),
+        ("mnist", "--data.crop_padding", "-1", "must not be negative"),
+        ("mnist", "--data.crop_padding", "28", "crop_padding must be smaller than the images' side (28)"),
+        ("cifar", "--data.cutout_size", "40", "cutout_size at most it; got 4 and 40"),
+        ("mnist", "--data.val_size", "-5", "must not be negative"),
+        ("mnist", "--model.lr_schedule.init_args.decay_steps", "0", "decay_steps must be > 0"),
+        ("mnist", "--model.lr_schedule.init_args.lr", "-0.1", "lr must be a learning rate >= 0"),
+        ("mnist", "--model.net.init_args.dropout", "1.5", "dropout must be in [0, 1)"),
+        ("mnist", "--model.net.init_args.conv_activation", "tanhh", "activation must be one of"),
+        ("mnist", "--model.net.init_args.channels", "[4, 8]", "one entry per convolution"),
+        ("mnist", "--model.label_smoothing", "2", "label_smoothing must be in [0, 1]"),
+        ("mnist", "--model.compile_mode", "fastest", "compile_mode must be one of"),
+        ("mnist", "--model.std", "[0]", "std > 0"),
+        ("mnist", "--model.ema_decay", "1.0", "ema_decay must be in [0, 1)"),
+        ("mnist", "--model.ema_every_n_steps", "0", "ema_every_n_steps must be at least 1"),
+        ("mnist", "--model.bias_lr_factor", "0", "bias_lr_factor must be positive"),
+        ("mnist", "--trainer.accelerator", "banana", "'banana' is not an accelerator; pick auto, cpu, gpu"),
+        ("mnist", "--ckpt_path", "nowhere.ckpt", "checkpoint nowhere.ckpt not found"),
+        ("cifar", "--model.net.init_args.width", "0", "width must be at least 1"),
+        ("cifar", "--model.lr_schedule.init_args.peak_epoch", "-1", "peak_epoch must be >= 0"),
+        ("cifar_fast", "--model.net.init_args.prep", "patches", "prep must be one of conv, whitening"),
+        ("cifar_fast", "--model.net.init_args.activation", "gelu", "activation must be one of relu, celu"),
+        ("cifar_fast", "--model.net.init_args.ghost_batch_splits", "0", "ghost_batch_splits must be at least 1"),
+        ("cifar_fast", "--model.net.init_args.celu_alpha", "0", "celu_alpha must be positive"),
+        ("cifar_fast", "--model.lr_schedule.init_args.epochs", "[8, 2, 0]", "not decreasing"),
+        ("cifar_fast", "--model.lr_schedule.init_args.lrs", "[0.1]", "same number"),
     ],
 )
-def test_a_value_a_class_refuses_while_the_config_is_built_is_one_line(setting, value, message, tmp_path):
-    result = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), setting, value, cwd=tmp_path)
-    assert_clear_error(result, f"lit_digits: error: {message}")
-    assert len([line for line in result.stderr.splitlines() if line.startswith("lit_digits: error")]) == 1
+def test_a_value_a_class_refuses_while_the_config_is_built_is_one_line(config, setting, value, message, tmp_path):
+    result = run_cli("fit", "--config", str(CONFIGS / f"{config}.yaml"), setting, value, cwd=tmp_path)
+    assert_clear_error(result)
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
+    assert message in line
+
+
+def test_a_batch_larger_than_the_training_set_is_refused(mnist_dir, tmp_path):
+    result = fit("mnist", mnist_dir, "--data.batch_size", "200", cwd=tmp_path)  # fit's own 16 comes first
+    assert_clear_error(result, "batch_size 200 is larger than the 96 training images")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_gpu_on_a_machine_without_one_says_so_and_what_to_pick(tmp_path):
+    result = run_cli("fit", "--config", MNIST, "--trainer.accelerator", "gpu", cwd=tmp_path)
+    assert_clear_error(result, "--trainer.accelerator gpu found no CUDA GPU on this machine", "pick cpu, or auto")

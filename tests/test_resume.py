@@ -1,5 +1,6 @@
 """Interrupted runs resume from ``last`` to the same weights as an uninterrupted run."""
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,14 @@ def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_p
     assert "Restoring states from the checkpoint path at" in resumed.stderr + resumed.stdout
     assert "version_1" in resumed.stderr + resumed.stdout
 
-    expected, got = final_weights(tmp_path, config, 0), final_weights(tmp_path, config, 2)
+    # The resumed run continues in its own folder: one metrics.csv holds all three epochs.
+    runs = tmp_path / "runs" / config
+    assert sorted(p.name for p in runs.iterdir()) == ["version_0", "version_1"]
+    epochs = {row["epoch"] for row in csv.DictReader((runs / "version_1" / "metrics.csv").open()) if row["val_acc"]}
+    assert epochs == {"0", "1", "2"}
+    assert (runs / "version_1" / "config.yaml").is_file() and (runs / "version_1" / "config.resume1.yaml").is_file()
+
+    expected, got = final_weights(tmp_path, config, 0), final_weights(tmp_path, config, 1)
     assert expected.keys() == got.keys()
     assert config == "cifar" or any(name.startswith("ema_net.") for name in expected)
     for name in expected:

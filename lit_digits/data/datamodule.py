@@ -65,6 +65,12 @@ class ImageDataModule(LightningDataModule):
             raise LitDigitsError(f"padding_mode must be reflect, constant, replicate or circular, got {padding_mode!r}")
         if crop_padding < 0 or cutout_size < 0 or val_size < 0:
             raise LitDigitsError("crop_padding, cutout_size and val_size must not be negative")
+        side = min(self.image_shape[1:])
+        if crop_padding >= side or cutout_size > side:
+            raise LitDigitsError(
+                f"crop_padding must be smaller than the images' side ({side}) and cutout_size at most it; "
+                f"got {crop_padding} and {cutout_size}"
+            )
         data_dir = str(data_dir)  # a Path would make checkpoints need weights_only=False to load
         self.save_hyperparameters()
         self.data_dir = Path(data_dir).expanduser()
@@ -135,6 +141,12 @@ class ImageDataModule(LightningDataModule):
     def setup(self, stage: str) -> None:
         if stage in ("fit", "validate"):
             self._load_train_and_val()
+            training = len(self._splits["train"][1])
+            if stage == "fit" and training < self.batch_size:
+                raise LitDigitsError(
+                    f"batch_size {self.batch_size} is larger than the {training} training images, so an epoch "
+                    "would have no (whole) batch; pass a smaller --data.batch_size"
+                )
         if stage == "test":
             self._load("test", train=False)
         if stage == "predict":

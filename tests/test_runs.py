@@ -1,0 +1,56 @@
+"""Run folders: what fit writes, what the other commands leave alone, and what no command deletes."""
+
+import subprocess
+import sys
+
+from cli_helpers import CONFIGS, QUICK, SMALL_DAVIDNET, fit, run_cli
+
+
+def versions(root, config):
+    return sorted(p.name for p in (root / "runs" / config).iterdir())
+
+
+def test_test_validate_and_predict_write_no_run_folder(mnist_dir, tmp_path):
+    assert fit("mnist", mnist_dir, cwd=tmp_path).returncode == 0
+    common = ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir)]
+    for command in ("test", "validate"):
+        result = run_cli(command, *common, "--ckpt_path", "best", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert versions(tmp_path, "mnist") == ["version_0"]
+    assert sorted(p.name for p in (tmp_path / "runs" / "mnist" / "version_0").iterdir()) == [
+        "checkpoints", "config.yaml", "hparams.yaml", "metrics.csv"
+    ]  # fmt: skip
+
+
+def test_best_and_last_take_the_models_settings_from_the_checkpoint(cifar_dir, tmp_path):
+    assert fit("cifar", cifar_dir, *SMALL_DAVIDNET, cwd=tmp_path).returncode == 0  # width 8, not 64
+    common = ["--config", str(CONFIGS / "cifar.yaml"), "--data.data_dir", str(cifar_dir)]
+    for ckpt in ("best", "last"):
+        tested = run_cli("test", *common, "--ckpt_path", ckpt, cwd=tmp_path)
+        assert tested.returncode == 0, tested.stderr
+        assert "test_acc" in tested.stdout
+
+
+def test_concurrent_fits_of_one_config_get_their_own_folders(mnist_dir, tmp_path):
+    args = ["fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
+            "--data.batch_size", "16", *QUICK]  # fmt: skip
+    runs = [subprocess.Popen([sys.executable, "-m", "lit_digits", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    for run in runs:
+        _, stderr = run.communicate(timeout=600)
+        assert run.returncode == 0, stderr
+    assert versions(tmp_path, "mnist") == ["version_0", "version_1"]
+    for version in ("version_0", "version_1"):
+        assert (tmp_path / "runs" / "mnist" / version / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_pinning_an_existing_version_is_refused_and_deletes_nothing(mnist_dir, tmp_path):
+    assert fit("mnist", mnist_dir, cwd=tmp_path).returncode == 0
+    metrics = tmp_path / "runs" / "mnist" / "version_0" / "metrics.csv"
+    before = metrics.read_bytes()
+    pinned = fit("mnist", mnist_dir, "--trainer.logger", "lightning.pytorch.loggers.CSVLogger",
+                 "--trainer.logger.save_dir", "runs", "--trainer.logger.name", "mnist",
+                 "--trainer.logger.version", "0", cwd=tmp_path)  # fmt: skip
+    assert pinned.returncode == 1
+    assert "already holds a run" in pinned.stderr and "Traceback" not in pinned.stderr
+    assert metrics.read_bytes() == before
