@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -160,8 +161,25 @@ def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
     return callbacks
 
 
+NOISE = (
+    "Defaulting to PJRT_DEVICE=CPU",  # importing torch-xla on a machine without a TPU
+    "💡 Tip:",  # Lightning's advertisements for litlogger and litmodels
+)
+"""Messages that tell a user nothing they can act on, dropped from every command's output."""
+
+
+def _quiet(record: logging.LogRecord) -> bool:
+    return not any(noise in record.getMessage() for noise in NOISE)
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``lit_digits`` and ``python -m lit_digits``."""
+    logging.getLogger().addFilter(_quiet)  # torch-xla logs to the root logger
+    for handler in logging.getLogger("lightning.pytorch").handlers:
+        handler.addFilter(_quiet)
+    # test/validate/predict load a checkpoint outside its run folder, on purpose:
+    warnings.filterwarnings("ignore", message=".*The dirpath has changed from")
+    warnings.filterwarnings("ignore", message="Precision .* is not supported by the model summary")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     package_log = logging.getLogger("lit_digits")

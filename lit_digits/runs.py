@@ -94,13 +94,14 @@ class RunConfig(SaveConfigCallback):
     for validate, test and predict, which create no run folder."""
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if stage != "fit" or self.already_saved or not trainer.is_global_zero or trainer.logger is None:
+        if stage != "fit" or self.already_saved or trainer.logger is None:
             return
-        folder = Path(trainer.log_dir)
-        name, k = self.config_filename, 0
-        while (folder / name).exists():
-            k += 1
-            name = f"config.resume{k}.yaml"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.parser.save(self.config, str(folder / name), skip_none=False, multifile=self.multifile)
+        folder = Path(trainer.log_dir)  # every process asks: rank 0 broadcasts it
+        if trainer.is_global_zero:
+            name, k = self.config_filename, 0
+            while (folder / name).exists():
+                k += 1
+                name = f"config.resume{k}.yaml"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.parser.save(self.config, str(folder / name), skip_none=False, multifile=self.multifile)
         self.already_saved = True

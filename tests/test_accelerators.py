@@ -24,9 +24,17 @@ def test_xla_cpu_is_lightnings_xla_accelerator_on_one_cpu_device(monkeypatch):
     assert [str(d) for d in accelerator.get_parallel_devices(1)] == ["xla:0"]
 
 
-@pytest.mark.parametrize("name", ["cpu", "gpu", "auto"])
+@pytest.mark.parametrize("name", ["cpu", "auto", "mps"])
 def test_other_accelerators_are_left_to_lightning(name):
     assert resolve_accelerator(name) == name
+
+
+def test_gpu_is_left_to_lightning_where_there_is_one(monkeypatch):
+    monkeypatch.setattr("lit_digits.accelerators.CUDAAccelerator.is_available", staticmethod(lambda: True))
+    assert resolve_accelerator("gpu") == "gpu"
+    monkeypatch.setattr("lit_digits.accelerators.CUDAAccelerator.is_available", staticmethod(lambda: False))
+    with pytest.raises(LitDigitsError, match="found no CUDA GPU on this machine"):
+        resolve_accelerator("gpu")
 
 
 @pytest.mark.parametrize(
