@@ -89,9 +89,15 @@ class LitDigitsCLI(LightningCLI):
             )
         return built
 
+    def _parsed(self) -> Any:
+        """The parsed config of the subcommand (of the whole parse without one). Usable while
+        parsing, before LightningCLI's ``_get`` knows the subcommand."""
+        subcommand = self.config.get("subcommand")
+        return self.config[subcommand] if subcommand else self.config
+
     def run_name(self) -> str:
         """The config file's name (``configs/cifar.yaml``: ``cifar``), or the model's class without one."""
-        config = self.config[self.config["subcommand"]] if self.config.get("subcommand") else self.config
+        config = self._parsed()
         configs = config.get("config") or []
         if configs:
             return Path(str(configs[-1])).stem
@@ -101,7 +107,7 @@ class LitDigitsCLI(LightningCLI):
 
     def runs_dir(self) -> Path:
         """``runs/<run name>`` (under ``--trainer.default_root_dir`` if given): this config's run folders."""
-        config = self.config[self.config["subcommand"]] if self.config.get("subcommand") else self.config
+        config = self._parsed()
         return Path(config.get("trainer", {}).get("default_root_dir") or "runs") / self.run_name()
 
     def _run_logger(self) -> RunLogger:
