@@ -1,6 +1,7 @@
 """The ``lit_digits`` command: Lightning's CLI over the package's models and data modules."""
 
 import logging
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -174,7 +175,13 @@ NOISE = (
 """Messages that tell a user nothing they can act on, dropped from every command's output."""
 
 
+ZERO_FLOPS = re.compile(r"\n0 +Total Flops")
+"""The model summary's FLOPs line, which Lightning fills only for models with an example input."""
+
+
 def _quiet(record: logging.LogRecord) -> bool:
+    if isinstance(record.msg, str):
+        record.msg = ZERO_FLOPS.sub("", record.msg)
     return not any(noise in record.getMessage() for noise in NOISE)
 
 

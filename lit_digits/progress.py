@@ -1,9 +1,12 @@
-"""Lightning's progress bar, redrawn at most ten times a second."""
+"""Lightning's progress bar, redrawn at most ten times a second, and on stderr while predicting."""
 
+import contextlib
+import sys
 import time
 
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
 
 class TimedProgressBar(TQDMProgressBar):
@@ -14,6 +17,8 @@ class TimedProgressBar(TQDMProgressBar):
     accelerator with millisecond steps the redraw itself becomes a noticeable share of each
     step, while on a CPU with second-long steps a fixed rate of 10 would leave the bar still
     for half a minute. A time interval fits both.
+
+    The predict bar goes to stderr, so that stdout holds the predictions alone.
     """
 
     def __init__(self, interval: float = 0.1) -> None:
@@ -29,3 +34,7 @@ class TimedProgressBar(TQDMProgressBar):
             return
         self._last_draw = now
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+    def init_predict_tqdm(self) -> Tqdm:
+        with contextlib.redirect_stdout(sys.stderr):  # Lightning's bar writes to whatever sys.stdout is now
+            return super().init_predict_tqdm()

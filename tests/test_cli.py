@@ -7,6 +7,15 @@ import torch
 from cli_helpers import CONFIGS, SMALL_DAVIDNET, SMALL_FAST, fit, run_cli
 from torchvision.io import write_png
 
+NOISE = ("PJRT_DEVICE", "💡", "Total Flops", "dirpath has changed")
+"""What Lightning and torch-xla print that a user cannot act on; no command shows it."""
+
+
+def assert_quiet(*results) -> None:
+    for result in results:
+        shown = result.stdout + result.stderr
+        assert not [noise for noise in NOISE if noise in shown], shown
+
 
 @pytest.mark.parametrize(
     ("config", "data", "extra"),
@@ -38,6 +47,9 @@ def test_fit_then_test_and_predict_from_the_checkpoint(config, data, extra, requ
     assert all(0 <= float(p) <= 1 for _, _, p in lines)
     assert "skipped" in predicted.stderr and "broken.png" in predicted.stderr
     assert "resized 40x50" in predicted.stderr
+    assert all("\t" in line for line in predicted.stdout.splitlines()), "stdout holds the predictions alone"
+    assert "Predicting" in predicted.stderr  # the progress bar
+    assert_quiet(trained, tested, predicted)
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS.glob("*.yaml")), ids=lambda path: path.name)

@@ -1,6 +1,7 @@
 """Reading the user's image files for predict: conversions noted, bad files skipped."""
 
 import logging
+import signal
 
 import numpy as np
 import pytest
@@ -45,3 +46,28 @@ def test_no_readable_image_is_an_error(tmp_path, content):
         (tmp_path / "notes.png").write_text(content)
     with pytest.raises(LitDigitsError, match="no readable image"):
         ImageFiles.load(str(tmp_path), (1, 28, 28))
+
+
+def test_recursive_glob_does_not_follow_a_symlink_loop(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for path in (tmp_path / "a.png", tmp_path / "sub" / "b.png"):
+        Image.fromarray(np.zeros((28, 28), dtype=np.uint8)).save(path)
+    (tmp_path / "sub" / "up").symlink_to("..")
+    (tmp_path / "here").symlink_to(".")
+    signal.alarm(20)  # following the links would take for ever
+    try:
+        files = ImageFiles.load(str(tmp_path / "**" / "*.png"), (1, 28, 28))
+    finally:
+        signal.alarm(0)
+    assert [p.relative_to(tmp_path).as_posix() for p in files.paths] == ["a.png", "sub/b.png"]
+
+
+def test_animated_gif_gives_its_first_frame_with_a_note(tmp_path, caplog):
+    frames = [Image.fromarray(np.full((28, 28), value, dtype=np.uint8)) for value in (10, 200, 90)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    Image.fromarray(np.zeros((28, 28), dtype=np.uint8)).save(tmp_path / "still.gif")
+    with caplog.at_level(logging.INFO, logger="lit_digits"):
+        files = ImageFiles.load(str(tmp_path), (1, 28, 28))
+    assert [p.name for p in files.paths] == ["anim.gif", "still.gif"]
+    assert abs(files.images[0].float().mean() - 10) < 2  # frame 1 (10), not 200 or 90; palette rounding aside
+    assert "first of 3 frames" in caplog.text

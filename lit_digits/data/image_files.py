@@ -1,7 +1,7 @@
 """Image files (PNG, JPEG, ...) from a path, folder or glob, converted to a model's input."""
 
-import glob
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from lit_digits.errors import LitDigitsError
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+GLOB_CHARACTERS = re.compile(r"[*?[]")
 
 
 @dataclass
@@ -43,13 +44,21 @@ class ImageFiles:
 
 
 def find_images(pattern: str) -> list[Path]:
-    """The files a path names: the file itself, a folder's image files, or a glob's matches."""
+    """The files a path names: the file itself, a folder's image files, or a glob's matches.
+
+    A glob's ``**`` does not descend into symlinked folders, so a link loop cannot hang it.
+    """
     path = Path(pattern).expanduser()
     if path.is_file():
         return [path]
     if path.is_dir():
         return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    return sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+    parts = path.parts
+    first_glob = next((i for i, part in enumerate(parts) if GLOB_CHARACTERS.search(part)), None)
+    if first_glob is None:
+        return []
+    folder, glob = Path(*parts[:first_glob]), str(Path(*parts[first_glob:]))
+    return sorted(p for p in folder.glob(glob) if p.is_file())
 
 
 def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
@@ -57,6 +66,9 @@ def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
     channels, height, width = shape
     image = decode_image(str(path), mode=ImageReadMode.UNCHANGED)
     notes = []
+    if image.ndim == 4:
+        notes.append(f"first of {len(image)} frames")
+        image = image[0]
     if image.dtype != torch.uint8:
         notes.append(f"{image.dtype} -> uint8")
         image = TF.to_dtype(image, torch.uint8, scale=True)
