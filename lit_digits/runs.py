@@ -13,6 +13,8 @@ from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
 
 _VERSION = re.compile(r"version_(\d+)")
+SETUP_FILES = ("config.yaml", "hparams.yaml")
+"""What a run writes before its first step; a new run that fails with nothing else is removed."""
 
 
 def reserve_version(folder: Path) -> int:
@@ -59,12 +61,14 @@ class RunLogger(CSVLogger):
     A new run reserves its ``version_N`` folder by creating it (when it first needs it: building
     the logger writes nothing), so concurrent runs get
     distinct folders; ``version`` (a resumed run's) appends to that folder's metrics.csv
-    instead of deleting it; a run that fails before writing anything removes its empty folder.
+    instead of deleting it; a new run that fails before its first logged step removes its folder
+    (then empty, or holding only the config and hyperparameters written at setup).
     """
 
     def __init__(self, save_dir: str, name: str, version: int | None = None) -> None:
         super().__init__(save_dir, name=name, version=version)
         self.chosen_version = version
+        self.reserved_folder = False
 
     @property
     def version(self) -> int:
@@ -72,6 +76,7 @@ class RunLogger(CSVLogger):
         (by the process of rank 0; the others take Lightning's guess, and write nothing)."""
         if self.chosen_version is None and rank_zero_only.rank == 0:
             self.chosen_version = reserve_version(Path(self.root_dir))
+            self.reserved_folder = True
         return self.chosen_version if self.chosen_version is not None else super().version
 
     @property
@@ -84,8 +89,14 @@ class RunLogger(CSVLogger):
     @rank_zero_only
     def finalize(self, status: str) -> None:
         super().finalize(status)
-        if status == "failed" and os.path.isdir(self.log_dir) and not os.listdir(self.log_dir):
-            os.rmdir(self.log_dir)
+        folder = Path(self.log_dir)
+        if status != "failed" or not self.reserved_folder or not folder.is_dir():
+            return
+        setup_files = [folder / name for name in SETUP_FILES]
+        if all(path in setup_files for path in folder.iterdir()):
+            for path in setup_files:
+                path.unlink(missing_ok=True)
+            folder.rmdir()
 
 
 class RunConfig(SaveConfigCallback):

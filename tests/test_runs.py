@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 from cli_helpers import CONFIGS, QUICK, SMALL_DAVIDNET, fit, run_cli
 
 
@@ -54,3 +55,24 @@ def test_pinning_an_existing_version_is_refused_and_deletes_nothing(mnist_dir, t
     assert pinned.returncode == 1
     assert "already holds a run" in pinned.stderr and "Traceback" not in pinned.stderr
     assert metrics.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "failing"),
+    [
+        ("mnist_dir", ["--data.batch_size", "1000"]),  # refused while the data is set up
+        (
+            "cifar_dir",
+            ["--data", "CIFAR10DataModule", "--data.batch_size", "16"],
+        ),  # refused by the model, after the config is saved
+    ],
+)
+def test_a_fit_that_fails_before_training_leaves_no_run_folder(data, failing, request, tmp_path):
+    earlier = tmp_path / "runs" / "mnist" / "version_0"
+    earlier.mkdir(parents=True)
+    (earlier / "notes.txt").write_text("mine")
+    result = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir",
+                     str(request.getfixturevalue(data)), *QUICK, *failing, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert versions(tmp_path, "mnist") == ["version_0"]
+    assert (earlier / "notes.txt").read_text() == "mine"
