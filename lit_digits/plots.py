@@ -21,7 +21,9 @@ def _save(figure: Figure, out: Path) -> Path:
 def read_metrics(metrics_csv: Path) -> dict[str, dict[float, float]]:
     """Lightning's CSVLogger file as ``{column: {epoch or step: value}}`` (blank cells skipped).
 
-    Columns whose name starts with ``lr-`` are keyed by step, the others by epoch.
+    Columns whose name starts with ``lr-`` are keyed by step, the others by epoch. A later row
+    supersedes an earlier one of the same key: a resumed run appends again the steps that its
+    killed predecessor wrote after its last checkpoint.
     """
     series: dict[str, dict[float, float]] = defaultdict(dict)
     with metrics_csv.open() as file:

@@ -7,6 +7,8 @@ from cli_helpers import CONFIGS, fit, run_cli
 from conftest import write_mnist
 from PIL import Image
 
+from lit_digits.plots import read_metrics
+
 PICTURES = ["metrics.png", "lr_schedule.png", "mistakes.png", "confusion.png"]
 
 
@@ -85,3 +87,18 @@ def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, fin
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert str(checkpoint) in result.stderr
     assert not marker.exists()
+
+
+def test_rows_a_resumed_run_wrote_again_supersede_the_killed_runs(tmp_path):
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text(
+        "epoch,step,lr-SGD,train_loss,val_acc\n"
+        "0,4,0.1,,\n0,4,,1.5,0.4\n"  # epoch 0, checkpointed
+        "1,8,0.2,,\n1,8,,0.9,0.6\n"  # epoch 1, flushed by the killed run but not checkpointed
+        "1,8,0.2,,\n1,8,,0.8,0.7\n"  # epoch 1 again, by the resumed run
+        "2,12,0.1,,\n2,12,,0.5,0.9\n"
+    )
+    series = read_metrics(metrics)
+    assert series["val_acc"] == {0.0: 0.4, 1.0: 0.7, 2.0: 0.9}
+    assert series["train_loss"] == {0.0: 1.5, 1.0: 0.8, 2.0: 0.5}
+    assert series["lr-SGD"] == {4.0: 0.1, 8.0: 0.2, 12.0: 0.1}
