@@ -104,7 +104,7 @@ def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path):
         "alpha.png",
         "deep.png",
     ]
-    assert "uint16 -> uint8" in result.stderr and "alpha channel dropped" in result.stderr
+    assert "I;16 -> L" in result.stderr and "RGBA -> L, transparency dropped" in result.stderr
 
 
 @pytest.mark.parametrize(

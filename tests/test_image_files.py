@@ -20,8 +20,28 @@ def test_16_bit_and_rgba_images_are_converted_with_a_note(tmp_path, caplog):
     assert [p.name for p in files.paths] == ["rgba.png", "sixteen.png"]
     assert files.images.shape == (2, 1, 28, 28) and files.images.dtype == torch.uint8
     assert files.images[1].min() == 255
-    assert "uint16 -> uint8" in caplog.text and "alpha channel dropped" in caplog.text
+    assert "I;16 -> L" in caplog.text and "RGBA -> L, transparency dropped" in caplog.text
     assert "resized 30x40 -> 28x28" in caplog.text
+
+
+COLOUR_MODES = [
+    ("L", ".png"), ("LA", ".png"), ("P", ".png"), ("1", ".png"), ("RGB", ".png"), ("RGBA", ".png"),
+    ("L", ".jpg"), ("RGB", ".jpg"), ("CMYK", ".jpg"), ("P", ".gif"), ("RGB", ".bmp"), ("P", ".bmp"),
+    ("RGBA", ".webp"), ("CMYK", ".tiff"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("mode", "suffix"), COLOUR_MODES)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_every_colour_mode_converts_as_pillow_does(mode, suffix, channels, tmp_path):
+    colours = Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    path = tmp_path / f"image{suffix}"
+    colours.convert(mode).save(path, **({"lossless": True} if suffix == ".webp" else {}))
+    with Image.open(path) as image:
+        expected = np.asarray(image.convert("RGBA" if image.mode in ("P", "PA") else image.mode)
+                              .convert("L" if channels == 1 else "RGB"))  # fmt: skip
+    got = ImageFiles.load(str(path), (channels, 16, 16)).images[0]
+    assert torch.equal(got, torch.from_numpy(expected.copy()).reshape(16, 16, channels).permute(2, 0, 1))
 
 
 def test_grayscale_image_becomes_rgb_for_a_colour_model(tmp_path):

@@ -1,20 +1,25 @@
-"""Image files (PNG, JPEG, ...) from a path, folder or glob, converted to a model's input."""
+"""Image files (PNG, JPEG, GIF, WebP, BMP, TIFF) from a path, folder or glob, read with Pillow and converted
+to a model's input."""
 
 import logging
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
-from torchvision.io import ImageReadMode, decode_image
+from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
 from lit_digits.errors import LitDigitsError
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 GLOB_CHARACTERS = re.compile(r"[*?[]")
+UNREADABLE = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error, Image.DecompressionBombError)
+"""What Pillow raises on a file that is not an image, is malformed or truncated, or is too large."""
 
 
 @dataclass
@@ -36,8 +41,10 @@ class ImageFiles:
             try:
                 images.append(read_image(path, shape))
                 paths.append(path)
-            except (RuntimeError, OSError, ValueError) as err:
-                log.warning("skipped %s: not a readable image (%s)", path, str(err).splitlines()[0])
+            except UNREADABLE as err:
+                log.warning(
+                    "skipped %s: not a readable image (%s)", path, (str(err) or type(err).__name__).splitlines()[0]
+                )
         if not images:
             raise LitDigitsError(f"no readable image in {pattern!r}; give a PNG or JPEG file, a folder or a glob")
         return cls(paths, torch.stack(images))
@@ -62,25 +69,31 @@ def find_images(pattern: str) -> list[Path]:
 
 
 def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
-    """Decode one image to uint8 of ``shape`` (C, H, W), noting each conversion made."""
+    """Decode one image (its first frame) to uint8 of ``shape`` (C, H, W), noting each conversion made."""
     channels, height, width = shape
-    image = decode_image(str(path), mode=ImageReadMode.UNCHANGED)
+    target = "L" if channels == 1 else "RGB"
     notes = []
-    if image.ndim == 4:
-        notes.append(f"first of {len(image)} frames")
-        image = image[0]
-    if image.dtype != torch.uint8:
-        notes.append(f"{image.dtype} -> uint8")
-        image = TF.to_dtype(image, torch.uint8, scale=True)
-    if image.shape[0] in (2, 4):
-        notes.append("alpha channel dropped")
-        image = image[:-1]
-    if image.shape[0] != channels:
-        notes.append("RGB -> grayscale" if channels == 1 else "grayscale -> RGB")
-        image = TF.rgb_to_grayscale(image) if channels == 1 else image.expand(3, -1, -1)
-    if image.shape[1:] != (height, width):
-        notes.append(f"resized {image.shape[2]}x{image.shape[1]} -> {width}x{height}")
-        image = TF.resize(image, [height, width], antialias=True)
+    with Image.open(path) as image:
+        if getattr(image, "n_frames", 1) > 1:
+            notes.append(f"first of {image.n_frames} frames")
+        if image.mode != target:
+            transparent = "A" in image.mode or "transparency" in image.info
+            notes.append(f"{image.mode} -> {target}" + (", transparency dropped" if transparent else ""))
+        pixels = TF.pil_to_tensor(converted(image, target))
+    if pixels.shape[1:] != (height, width):
+        notes.append(f"resized {pixels.shape[2]}x{pixels.shape[1]} -> {width}x{height}")
+        pixels = TF.resize(pixels, [height, width], antialias=True)
     if notes:
         log.info("%s: %s", path, ", ".join(notes))
-    return image.contiguous()
+    return pixels.contiguous()
+
+
+def converted(image: Image.Image, mode: str) -> Image.Image:
+    """``image`` in Pillow's ``mode`` ("L" or "RGB"). 16- and 32-bit grey levels are scaled to
+    8 bits, where Pillow's own conversion would clip them at 255."""
+    if image.mode.startswith("I"):
+        levels = np.asarray(image, dtype=np.float32).clip(0, 65535) / 257
+        image = Image.fromarray(levels.round().astype(np.uint8))
+    elif image.mode in ("P", "PA"):
+        image = image.convert("RGBA")  # the palette's colours (and transparency, dropped next)
+    return image.convert(mode)
