@@ -91,3 +91,22 @@ def test_animated_gif_gives_its_first_frame_with_a_note(tmp_path, caplog):
     assert [p.name for p in files.paths] == ["anim.gif", "still.gif"]
     assert abs(files.images[0].float().mean() - 10) < 2  # frame 1 (10), not 200 or 90; palette rounding aside
     assert "first of 3 frames" in caplog.text
+
+
+def test_truncated_and_corrupted_files_of_every_format_are_skipped(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    colours = Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    for suffix in (".png", ".jpg", ".gif", ".webp", ".bmp", ".tiff"):
+        colours.save(tmp_path / f"good{suffix}")
+        original = (tmp_path / f"good{suffix}").read_bytes()
+        for i in range(20):
+            damaged = bytearray(original[: rng.integers(1, len(original))] if i % 2 else original)
+            for position in rng.integers(0, len(damaged), 4):
+                damaged[position] = rng.integers(0, 256)
+            (tmp_path / f"damaged{i}{suffix}").write_bytes(bytes(damaged))
+    with caplog.at_level(logging.WARNING, logger="lit_digits"):
+        files = ImageFiles.load(str(tmp_path), (3, 16, 16))
+    assert {f"good{suffix}" for suffix in (".png", ".jpg", ".gif", ".webp", ".bmp", ".tiff")} <= {
+        p.name for p in files.paths
+    }
+    assert "skipped" in caplog.text
