@@ -1,19 +1,12 @@
-"""Checkpoint files that survive faults: atomic writes, and a resumable save on SIGTERM."""
+"""Checkpoint files that survive faults: written atomically, so a failed write keeps the last good one."""
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.plugins.io import TorchCheckpointIO, XLACheckpointIO
-from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_digits.errors import LitDigitsError
-
-log = logging.getLogger(__name__)
-SIGTERM_EXIT_CODE = 143
-"""The exit status of a run stopped by SIGTERM: 128 + 15, as a shell reports a process killed by it."""
 
 
 class AtomicWrites:
@@ -46,18 +39,3 @@ class AtomicCheckpointIO(AtomicWrites, TorchCheckpointIO):
 
 class AtomicXLACheckpointIO(AtomicWrites, XLACheckpointIO):
     """Lightning's checkpoint files from XLA devices, written atomically (``AtomicWrites``)."""
-
-
-class SaveOnSigterm(Callback):
-    """On SIGTERM (a scheduler's stop, ``kill``, ``docker stop``), Lightning ends training after
-    the current step; this then writes ``last.ckpt`` where the run keeps it, so that
-    ``fit --ckpt_path last`` resumes from that step. ``lit_digits`` exits with status 143."""
-
-    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
-        if not isinstance(exception, SIGTERMException) or not trainer.training:
-            return
-        folders = [Path(c.dirpath) for c in trainer.checkpoint_callbacks if getattr(c, "dirpath", None)]
-        if folders:
-            path = folders[0] / "last.ckpt"
-            trainer.save_checkpoint(path)
-            log.info(f"SIGTERM: saved step {trainer.global_step} to {path}; fit --ckpt_path last resumes from it")

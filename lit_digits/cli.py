@@ -15,13 +15,14 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException, SI
 
 from lit_digits import report
 from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
-from lit_digits.checkpoints import SIGTERM_EXIT_CODE, AtomicCheckpointIO, AtomicXLACheckpointIO, SaveOnSigterm
+from lit_digits.checkpoints import AtomicCheckpointIO, AtomicXLACheckpointIO
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
 from lit_digits.progress import TimedProgressBar
 from lit_digits.runs import RunConfig, RunLogger, run_version
+from lit_digits.stopping import EXIT_CODES, CtrlC, SaveWhenStopped
 from lit_digits.xla_compiles import XLAGraphCheck
 
 
@@ -36,8 +37,9 @@ class LitDigitsCLI(LightningCLI):
 
     Nothing overwrites an earlier run's files: checkpoints are written atomically
     (``AtomicCheckpointIO``), concurrent fits get distinct folders, and ``fit --ckpt_path
-    last`` continues the run in its own folder, appending to its metrics.csv. SIGTERM saves
-    ``last.ckpt`` and exits with status 143 (``SaveOnSigterm``).
+    last`` continues the run in its own folder, appending to its metrics.csv. SIGTERM and
+    Ctrl-C end training between two steps, save ``last.ckpt`` and exit with status 143 or 130
+    (``SaveWhenStopped``).
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
     ``--ckpt_path best`` and ``--ckpt_path last`` name the newest ``best.ckpt`` /
@@ -159,7 +161,7 @@ def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
         # saved, so an epoch that does not improve val_acc would leave last.ckpt behind.
         ModelCheckpoint(filename="last", enable_version_counter=False),
         LearningRateMonitor(logging_interval="step"),
-        SaveOnSigterm(),
+        SaveWhenStopped(),
     ]
     if xla:
         callbacks.append(XLAGraphCheck())
@@ -212,9 +214,10 @@ def main(args: list[str] | None = None) -> None:
         if cause is None:
             raise
         message = str(cause)
-    except SIGTERMException:  # Lightning stopped training after the step SIGTERM arrived in
-        print(f"lit_digits: stopped by SIGTERM (exit status {SIGTERM_EXIT_CODE})", file=sys.stderr)
-        sys.exit(SIGTERM_EXIT_CODE)
+    except (SIGTERMException, CtrlC) as stop:  # training ended cleanly between two steps
+        cause = "SIGTERM" if isinstance(stop, SIGTERMException) else "Ctrl-C"
+        print(f"lit_digits: stopped by {cause} (exit status {EXIT_CODES[cause]})", file=sys.stderr)
+        sys.exit(EXIT_CODES[cause])
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
         message = f"{err} Change one of the settings it names; --print_config shows them all."
     else:

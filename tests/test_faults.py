@@ -66,14 +66,18 @@ def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, small_
     assert torch.load(last, weights_only=True)["epoch"] == 0  # still the first run's, whole
 
 
-def test_sigterm_saves_a_resumable_checkpoint_and_exits_143(cifar_dir, tmp_path):
+@pytest.mark.parametrize(("signal_name", "cause", "status"), [("SIGTERM", "SIGTERM", 143), ("SIGINT", "Ctrl-C", 130)])
+def test_sigterm_or_ctrl_c_saves_a_resumable_checkpoint_and_exits_non_zero(
+    signal_name, cause, status, cifar_dir, tmp_path
+):
     small = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5",
              "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0"]  # fmt: skip
     probe = {"PYTHONPATH": str(Path(__file__).parent)}
-    stopped = fit("cifar", cifar_dir, *small, "--trainer.callbacks+=term_probe.TermAtStep",
-                  "--trainer.callbacks.step", "4", cwd=tmp_path, env=probe)  # fmt: skip
-    assert stopped.returncode == 143, stopped.stderr
-    assert "stopped by SIGTERM (exit status 143)" in stopped.stderr and "Traceback" not in stopped.stderr
+    stopped = fit("cifar", cifar_dir, *small, "--trainer.callbacks+=signal_probe.SignalAtStep",
+                  "--trainer.callbacks.step", "4", "--trainer.callbacks.signal_name", signal_name,
+                  cwd=tmp_path, env=probe)  # fmt: skip
+    assert stopped.returncode == status, stopped.stderr
+    assert f"stopped by {cause} (exit status {status})" in stopped.stderr and "Traceback" not in stopped.stderr
     last = tmp_path / "runs" / "cifar" / "version_0" / "checkpoints" / "last.ckpt"
     assert torch.load(last, weights_only=True)["global_step"] == 4
 
