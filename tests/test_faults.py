@@ -1,5 +1,6 @@
-"""Faults injected into runs: a checkpoint write that fails, a full disk, SIGTERM."""
+"""Faults injected into runs: a checkpoint write that fails, a full or read-only disk, SIGTERM, Ctrl-C."""
 
+import contextlib
 import errno
 import shutil
 import subprocess
@@ -46,6 +47,26 @@ def small_disk(tmp_path):
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     yield disk
     subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.parametrize(("disk", "reason"), [("full", "No space left on device"), ("ro", "Read-only file system")])
+def test_a_fit_that_cannot_write_its_run_says_why_in_one_line(disk, reason, mnist_dir, tmp_path):
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m" + (",ro" if disk == "ro" else ""), "tmpfs",
+                              str(folder)], capture_output=True, check=False)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        if disk == "full":
+            with contextlib.suppress(OSError), (folder / "filler").open("wb") as file:
+                file.write(b"\0" * 2**21)
+        result = fit("mnist", mnist_dir, "--trainer.default_root_dir", str(folder), cwd=tmp_path)
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error:")]
+    assert "could not write" in line and reason in line and "--trainer.default_root_dir" in line
 
 
 def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, small_disk, tmp_path):
