@@ -3,8 +3,10 @@
 
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -31,12 +33,14 @@ class SaveWhenStopped(Callback):
 
     def __init__(self) -> None:
         self.ctrl_c = False
-        self.previous_handler: signal.Handlers | None = None
+        self.previous_handler: Callable[[int, FrameType | None], Any] | int | None = None
+        self.handling_ctrl_c = False
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.ctrl_c = False
         if trainer.world_size == 1:
             self.previous_handler = signal.signal(signal.SIGINT, self._on_ctrl_c)
+            self.handling_ctrl_c = True
 
     def _on_ctrl_c(self, signum: int, frame: FrameType | None) -> None:
         if self.ctrl_c:
@@ -62,6 +66,7 @@ class SaveWhenStopped(Callback):
         self._restore_handler()
 
     def _restore_handler(self) -> None:
-        if self.previous_handler is not None:
-            signal.signal(signal.SIGINT, self.previous_handler)
-            self.previous_handler = None
+        if self.handling_ctrl_c:
+            previous = self.previous_handler  # None: one set outside Python; Python's own is the closest
+            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+            self.handling_ctrl_c = False
