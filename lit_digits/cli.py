@@ -178,8 +178,8 @@ NOISE = (
 """Messages that tell a user nothing they can act on, dropped from every command's output."""
 
 
-WRITE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-"""Why a file could not be written (full disk, quota, read-only, permission): the user's to fix."""
+FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+"""Why the machine refused a file operation (full disk, quota, read-only, permission): the user's to fix."""
 
 ZERO_FLOPS = re.compile(r"\n0 +Total Flops")
 """The model summary's FLOPs line, which Lightning fills only for models with an example input."""
@@ -222,11 +222,11 @@ def main(args: list[str] | None = None) -> None:
         cause = "SIGTERM" if isinstance(stop, SIGTERMException) else "Ctrl-C"
         print(f"lit_digits: stopped by {cause} (exit status {EXIT_CODES[cause]})", file=sys.stderr)
         sys.exit(EXIT_CODES[cause])
-    except OSError as err:  # the machine refused to write a run's files
-        if err.errno not in WRITE_REFUSED:
+    except OSError as err:  # the machine refused a file: full disk, quota, read-only, permission
+        if err.errno not in FILE_REFUSED:
             raise
-        message = (f"could not write {err.filename or 'the run files'} ({err.strerror}); free some space or "
-                   "pick a writable folder with --trainer.default_root_dir")  # fmt: skip
+        message = (f"{err.strerror}: {err.filename or 'writing the run files'}; free some space, fix the "
+                   "permissions, or pick another folder for runs with --trainer.default_root_dir")  # fmt: skip
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
         message = f"{err} Change one of the settings it names; --print_config shows them all."
     else:
