@@ -199,6 +199,8 @@ def main(args: list[str] | None = None) -> None:
     # test/validate/predict load a checkpoint outside its run folder, on purpose:
     warnings.filterwarnings("ignore", message=".*The dirpath has changed from")
     warnings.filterwarnings("ignore", message="Precision .* is not supported by the model summary")
+    # Lightning 2.6.6 on torch 2.15 (what a plain `pip install` picks) warns so on every command:
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     package_log = logging.getLogger("lit_digits")
