@@ -36,55 +36,53 @@ def test_failed_checkpoint_write_keeps_the_previous_file_and_says_why(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]  # no partial file left behind
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """An 8 MB tmpfs (needs root, as CI and this project's machines have)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True,
+@contextlib.contextmanager
+def tmpfs(folder: Path, options: str):
+    """``folder`` as a fresh tmpfs mounted with ``options`` (needs root, as CI and this project's machines have)."""
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True,
                              check=False)  # fmt: skip
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    yield disk
-    subprocess.run(["umount", str(disk)], check=False)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def error_line(result) -> str:
+    """The one ``lit_digits: error:`` line of a run that failed without a traceback."""
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error:")]
+    return line
 
 
 @pytest.mark.parametrize(("disk", "reason"), [("full", "No space left on device"), ("ro", "Read-only file system")])
 def test_a_fit_that_cannot_write_its_run_says_why_in_one_line(disk, reason, mnist_dir, tmp_path):
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m" + (",ro" if disk == "ro" else ""), "tmpfs",
-                              str(folder)], capture_output=True, check=False)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "size=1m" + (",ro" if disk == "ro" else "")) as folder:
         if disk == "full":
             with contextlib.suppress(OSError), (folder / "filler").open("wb") as file:
                 file.write(b"\0" * 2**21)
         result = fit("mnist", mnist_dir, "--trainer.default_root_dir", str(folder), cwd=tmp_path)
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error:")]
+    line = error_line(result)
     assert f"error: {reason}: " in line and "--trainer.default_root_dir" in line
 
 
-def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, small_disk, tmp_path):
-    first = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    last = small_disk / "mnist_dense" / "version_0" / "checkpoints" / "last.ckpt"
-    filler = small_disk / "filler"
-    with filler.open("wb") as file:  # fill the disk to its last few kilobytes
-        free = shutil.disk_usage(small_disk).free
-        file.write(b"\0" * max(free - 16_384, 0))
+def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, tmp_path):
+    with tmpfs(tmp_path / "disk", "size=8m") as small_disk:
+        first = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        last = small_disk / "mnist_dense" / "version_0" / "checkpoints" / "last.ckpt"
+        filler = small_disk / "filler"
+        with filler.open("wb") as file:  # fill the disk to its last few kilobytes
+            free = shutil.disk_usage(small_disk).free
+            file.write(b"\0" * max(free - 16_384, 0))
 
-    resumed = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), "--ckpt_path", "last",
-                  "--trainer.max_epochs", "2", cwd=tmp_path)  # fmt: skip
-    assert resumed.returncode == 1
-    assert "Traceback" not in resumed.stderr
-    (line,) = [line for line in resumed.stderr.splitlines() if line.startswith("lit_digits: error:")]
-    assert "could not write checkpoint" in line and "No space left on device" in line
-    assert torch.load(last, weights_only=True)["epoch"] == 0  # still the first run's, whole
+        resumed = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), "--ckpt_path", "last",
+                      "--trainer.max_epochs", "2", cwd=tmp_path)  # fmt: skip
+        line = error_line(resumed)
+        assert "could not write checkpoint" in line and "No space left on device" in line
+        assert torch.load(last, weights_only=True)["epoch"] == 0  # still the first run's, whole
 
 
 @pytest.mark.parametrize(("signal_name", "cause", "status"), [("SIGTERM", "SIGTERM", 143), ("SIGINT", "Ctrl-C", 130)])
