@@ -117,8 +117,9 @@ class LitDigitsCLI(LightningCLI):
     def _run_logger(self) -> RunLogger:
         """A new ``version_N`` folder, or the resumed checkpoint's own."""
         ckpt_path = self._get(self.config, "ckpt_path")
-        version = run_version(Path(ckpt_path), self.runs_dir()) if ckpt_path else None
-        return RunLogger(str(self.runs_dir().parent), name=self.run_name(), version=version)
+        runs = self.runs_dir()
+        version = run_version(Path(ckpt_path), runs) if ckpt_path else None
+        return RunLogger(str(runs.parent), name=runs.name, version=version)
 
     def before_predict(self) -> None:
         if self._get(self.config, "ckpt_path") is None:
