@@ -1,7 +1,7 @@
 """Host time per training step: a plain PyTorch loop, bare Lightning, and ``lit_digits fit`` as configured.
 
     python benchmarks/step_overhead.py --config configs/mnist.yaml --data_dir ../shared/data \
-        [--batch_size 4 --steps 400 --rounds 5] [-- --trainer.callbacks+=... overrides]
+        [--batch_size 4 --steps 1000 --rounds 3] [-- --trainer.callbacks+=... overrides]
 
 All three train the config's model on the config's data module (its batches and
 augmentation), with its optimizer and per-step schedule, on the CPU with one thread and a
@@ -13,16 +13,30 @@ small batch, so the step's own arithmetic is small and what the host does around
 - lit_digits fit: ``LitDigitsCLI`` with the config as a user runs it (logger, checkpoint and
   learning-rate callbacks, progress bar, metrics), validation off.
 
-The arms alternate within each round; each times the steps after ``WARMUP``. Prints the
-median microseconds per step of each arm and the differences.
+The three run at once, in lockstep: each in its own thread, taking turns one step at a
+time (loop step 1, bare step 1, fit step 1, loop step 2, ...). On a shared machine whose
+speed drifts by 10-20% within seconds, two arms run one after the other differ by more
+than the overhead measured here; steps taken in turn see the same machine, and the
+difference of step i in two arms cancels what it shares. A step's time runs from the
+moment its arm gets the turn to the start of its next step, so it holds everything the
+arm does once per step: loading the batch, the hooks, the logging, the step itself.
+
+Before each round the heap is collected and frozen (``gc.freeze``): a full collection of
+the ~600k objects torch and Lightning bring takes ~0.25 s and would land in whichever arm
+triggers it; the objects the steps make are still collected. Prints each arm's mean
+microseconds per step and, per round, the mean paired difference with its 95% interval.
 """
 
 import argparse
 import contextlib
+import gc
 import io
+import logging
+import math
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import warnings
 
@@ -34,18 +48,54 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lit_digits.cli import LitDigitsCLI
 
 WARMUP = 20
+ARMS = ("loop", "bare Lightning", "lit_digits fit")
 
 
-class StepTimer(Callback):
-    """Seconds from the end of step ``WARMUP`` to the end of the last step."""
+class Lockstep:
+    """Lets several training loops, each in its own thread, run one step at a time in turn,
+    and records how long each of their steps took."""
 
-    def __init__(self) -> None:
-        self.start = self.seconds = 0.0
+    def __init__(self, names: tuple[str, ...], block: int) -> None:
+        self.waiting = list(names)
+        self.block = block
+        self.turn = 0
+        self.changed = threading.Condition()
+        self.seconds: dict[str, list[float]] = {name: [] for name in names}
+        self.started: dict[str, float] = {}
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if trainer.global_step == WARMUP:
-            self.start = time.perf_counter()
-        self.seconds = time.perf_counter() - self.start
+    def step(self, name: str) -> None:
+        """Called at the start of each of ``name``'s steps: ends its previous step, hands the
+        turn on and waits for it to come back."""
+        now = time.perf_counter()
+        with self.changed:
+            if name in self.started:
+                self.seconds[name].append(now - self.started[name])
+                if len(self.seconds[name]) % self.block == 0:
+                    self.turn = (self.turn + 1) % len(self.waiting)
+                    self.changed.notify_all()
+            self.changed.wait_for(lambda: self.waiting[self.turn] == name)
+        self.started[name] = time.perf_counter()
+
+    def leave(self, name: str) -> None:
+        """``name`` takes no more steps (its last one is not counted)."""
+        with self.changed:
+            if name not in self.waiting:
+                return
+            index = self.waiting.index(name)
+            self.waiting.remove(name)
+            if self.waiting:
+                self.turn = self.turn % len(self.waiting) if index >= self.turn else self.turn - 1
+            self.changed.notify_all()
+
+
+class TakeTurns(Callback):
+    """A Lightning arm's part in the ``Lockstep``."""
+
+    def __init__(self, lockstep: Lockstep, name: str) -> None:
+        self.lockstep, self.name = lockstep, name
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.lockstep.step(self.name)
 
 
 def configured(config: str, data_dir: str, batch_size: int, steps: int, root: str, overrides: list[str]):
@@ -53,29 +103,26 @@ def configured(config: str, data_dir: str, batch_size: int, steps: int, root: st
     args = ["--config", config, "--data.data_dir", data_dir, "--data.batch_size", str(batch_size),
             "--trainer.max_steps", str(steps), "--trainer.limit_val_batches", "0", "--trainer.accelerator", "cpu",
             "--trainer.default_root_dir", root, "--trainer.enable_model_summary", "false", *overrides]  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        return LitDigitsCLI(args=args, run=False, save_config_callback=None)
+    return LitDigitsCLI(args=args, run=False, save_config_callback=None)
 
 
-def loop_arm(cli, steps: int) -> float:
+def loop_arm(cli, steps: int, lockstep: Lockstep) -> None:
     model, datamodule = cli.model.train(), cli.datamodule
     datamodule.prepare_data()
     datamodule.setup("fit")
     optimizer, scheduler = model.optimizer_and_scheduler(datamodule.planned_steps_per_epoch(), cli.trainer.max_epochs)
-    step, start = 0, 0.0
+    step = 0
     while True:
         for images, labels in datamodule.train_dataloader():
+            if step == steps:
+                return
+            lockstep.step("loop")
             loss = F.cross_entropy(model(datamodule.augment(images.float() / 255)), labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             scheduler.step()
             step += 1
-            if step == WARMUP:
-                start = time.perf_counter()
-            if step == steps:
-                return time.perf_counter() - start
 
 
 class Bare(LightningModule):
@@ -93,21 +140,52 @@ class Bare(LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 
-def bare_arm(cli, steps: int) -> float:
-    timer = StepTimer()
+def bare_arm(cli, steps: int, lockstep: Lockstep) -> None:
     trainer = Trainer(max_epochs=cli.trainer.max_epochs, max_steps=steps, accelerator="cpu", devices=1, logger=False,
                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                      limit_val_batches=0, callbacks=[timer])  # fmt: skip
+                      limit_val_batches=0, callbacks=[TakeTurns(lockstep, "bare Lightning")])  # fmt: skip
     trainer.fit(Bare(cli.model, cli.datamodule.planned_steps_per_epoch()), cli.datamodule)
-    return timer.seconds
 
 
-def fit_arm(cli, steps: int) -> float:
-    timer = StepTimer()
-    cli.trainer.callbacks.append(timer)
-    with contextlib.redirect_stdout(io.StringIO()):
+def fit_arm(cli, steps: int, lockstep: Lockstep) -> None:
+    cli.trainer.callbacks.append(TakeTurns(lockstep, "lit_digits fit"))
+    with contextlib.redirect_stdout(io.StringIO()):  # the progress bar
         cli.trainer.fit(cli.model, cli.datamodule)
-    return timer.seconds
+
+
+def run_arm(arm, name: str, cli, steps: int, lockstep: Lockstep) -> None:
+    """Run one arm; when it ends, by its last step or an error, the others go on without it."""
+    try:
+        arm(cli, steps, lockstep)
+    finally:
+        lockstep.leave(name)
+
+
+def one_round(clis: dict, steps: int, block: int) -> dict[str, list[float]]:
+    """Microseconds of each timed step of each arm, the arms run in lockstep; the
+    ``lit_digits fit`` arm runs in this (the main) thread, as the command does."""
+    lockstep = Lockstep(ARMS, block)
+    threads = [
+        threading.Thread(target=run_arm, args=(arm, name, clis[name], steps, lockstep))
+        for name, arm in (("loop", loop_arm), ("bare Lightning", bare_arm))
+    ]
+    gc.collect()
+    gc.freeze()
+    try:
+        for thread in threads:
+            thread.start()
+        run_arm(fit_arm, "lit_digits fit", clis["lit_digits fit"], steps, lockstep)
+        for thread in threads:
+            thread.join()
+    finally:
+        gc.unfreeze()
+    return {name: [1e6 * s for s in seconds[WARMUP:]] for name, seconds in lockstep.seconds.items()}
+
+
+def difference(later: list[float], earlier: list[float]) -> tuple[float, float]:
+    """Mean of the steps' paired differences and the half-width of its 95% interval."""
+    pairs = [a - b for a, b in zip(later, earlier)]
+    return statistics.mean(pairs), 1.96 * statistics.stdev(pairs) / math.sqrt(len(pairs))
 
 
 def main() -> None:
@@ -115,27 +193,36 @@ def main() -> None:
     parser.add_argument("--config", required=True)
     parser.add_argument("--data_dir", default="../shared/data")
     parser.add_argument("--batch_size", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=400, help=f"steps per arm and round, the first {WARMUP} untimed")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=1000, help=f"steps per arm and round, the first {WARMUP} untimed")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--block", type=int, default=1, help="steps an arm takes before handing the turn on")
     parser.add_argument("overrides", nargs="*", help="after --: lit_digits fit arguments for every arm")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    for name in ("lightning.pytorch", "lightning.fabric"):  # each arm's Trainer would print its devices and seed
+        logging.getLogger(name).setLevel(logging.ERROR)
     print(f"$ {' '.join(sys.argv)}", flush=True)
-    arms = {"loop": loop_arm, "bare Lightning": bare_arm, "lit_digits fit": fit_arm}
-    micros: dict[str, list[float]] = {name: [] for name in arms}
-    with tempfile.TemporaryDirectory() as root:
+    rounds: list[dict[str, list[float]]] = []
+    with tempfile.TemporaryDirectory() as root, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Lightning's hints about the arms' short, validation-free fits, and args=
         for round_ in range(args.rounds):
-            for name, arm in arms.items():
-                cli = configured(args.config, args.data_dir, args.batch_size, args.steps, root, args.overrides)
-                micros[name].append(1e6 * arm(cli, args.steps) / (args.steps - WARMUP))
-            print(f"round {round_}: " + ", ".join(f"{n} {m[-1]:.0f} us" for n, m in micros.items()), flush=True)
-    median = {name: statistics.median(values) for name, values in micros.items()}
-    print(f"\n| arm | us per step (median of {args.rounds}) | over the previous arm |\n| --- | --- | --- |")
-    previous = None
-    for name, value in median.items():
-        extra = "" if previous is None else f"+{value - median[previous]:.0f} us"
-        print(f"| {name} | {value:.0f} | {extra} |")
-        previous = name
+            clis = {name: configured(args.config, args.data_dir, args.batch_size, args.steps, root, args.overrides)
+                    for name in ARMS}  # fmt: skip
+            rounds.append(one_round(clis, args.steps, args.block))
+            print(
+                f"round {round_}: " + ", ".join(f"{n} {statistics.mean(rounds[-1][n]):.0f} us" for n in ARMS),
+                flush=True,
+            )
+    print("\n| arm | us per step (mean) | over the previous arm: each round's mean paired difference, 95% interval |")
+    print("| --- | --- | --- |")
+    for previous, name in zip([None, *ARMS], ARMS):
+        mean = statistics.mean(statistics.mean(r[name]) for r in rounds)
+        extra = (
+            ""
+            if previous is None
+            else ", ".join("{:+.0f} ± {:.0f} us".format(*difference(r[name], r[previous])) for r in rounds)
+        )
+        print(f"| {name} | {mean:.0f} | {extra} |")
     print(f"\nbatch {args.batch_size}, {args.steps - WARMUP} timed steps per arm and round, 1 thread; {describe()}")
 
 

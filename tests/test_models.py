@@ -16,7 +16,7 @@ from lit_digits import (
     TPUConvNet,
 )
 from lit_digits.nets import MLP, ConvNet, ResNet9
-from lit_digits.schedules import EpochDecay, ExponentialDecay, PiecewiseLinear, Triangular
+from lit_digits.schedules import Constant, EpochDecay, ExponentialDecay, PiecewiseLinear, Triangular
 
 
 def trainable(model: torch.nn.Module) -> int:
@@ -187,6 +187,24 @@ def test_bf16_training_keeps_batch_norm_statistics_and_loss_in_float32(mnist_dir
     assert all(n.num_batches_tracked == 96 // 16 for n in norms)
     assert trainer.callback_metrics["train_loss"].dtype == torch.float32
     assert torch.isfinite(trainer.callback_metrics["val_loss"])
+
+
+def test_epoch_training_loss_and_accuracy_are_those_of_the_epochs_batches(mnist_dir):
+    """At a learning rate of 0 the network stays as it started, so the epoch's logged figures
+    must be its mean batch loss and its accuracy over the training images (6 equal batches)."""
+    torch.manual_seed(0)
+    model = ImageClassifier(net=MLP(hidden=[16]), lr_schedule=Constant(lr=0.0))
+    datamodule = MNISTDataModule(mnist_dir, batch_size=16)
+    trainer = L.Trainer(max_epochs=2, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False)  # fmt: skip
+    trainer.fit(model, datamodule)
+    images, labels = map(torch.cat, zip(*datamodule.train_dataloader()))
+    with torch.no_grad():
+        logits = model(images.float() / 255)
+    expected_loss = torch.nn.functional.cross_entropy(logits, labels)
+    expected_acc = (logits.argmax(-1) == labels).float().mean()
+    torch.testing.assert_close(trainer.callback_metrics["train_loss"], expected_loss)
+    torch.testing.assert_close(trainer.callback_metrics["train_acc"], expected_acc)
 
 
 def test_non_finite_loss_stops_training_and_names_the_step(cifar_dir):
