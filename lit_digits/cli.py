@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch import Callback, Trainer
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
@@ -77,6 +77,12 @@ class LitDigitsCLI(LightningCLI):
         fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
         if trainer.get("logger") in (None, True):  # fit writes a run folder; validate, test and predict none
             kwargs.setdefault("logger", self._run_logger() if fitting else False)
+        elif fitting and trainer.get("logger") is False:
+            raise LitDigitsError(
+                "fit keeps its checkpoints in a run folder, which --trainer.logger false would leave it without "
+                "(and a second run would overwrite the first one's checkpoints); leave --trainer.logger unset, "
+                "or pass another logger"
+            )
         xla = runs_on_xla(kwargs["accelerator"])
         if not trainer.get("plugins"):
             kwargs.setdefault("plugins", [AtomicXLACheckpointIO() if xla else AtomicCheckpointIO()])
@@ -152,17 +158,17 @@ def _modified(path: Path) -> float:
 
 def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
-    and ``last.ckpt`` (after every epoch, and when SIGTERM stops training; ``fit --ckpt_path
-    last`` resumes from it), the learning rate per step in metrics.csv, on XLA the compile count per epoch, and the
-    progress bar unless it is turned off. Each callback costs every step some host time,
-    so there is nothing here a run does not use."""
+    and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
+    --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
+    bar unless it is turned off. Lightning calls every callback at every step, whether it
+    has work there or not, so there is nothing here a run does not use (the model itself
+    writes the learning rates, beside the step loss)."""
     callbacks: list[Callback] = [
         # Each run (and its resumption, in the same folder) keeps one file of each name, not -v1 copies.
         ModelCheckpoint(monitor="val_acc", mode="max", filename="best", enable_version_counter=False),
         # Not save_last on the one above: Lightning writes that copy only when a top-k file is
         # saved, so an epoch that does not improve val_acc would leave last.ckpt behind.
         ModelCheckpoint(filename="last", enable_version_counter=False),
-        LearningRateMonitor(logging_interval="step"),
         SaveWhenStopped(),
     ]
     if xla:

@@ -41,10 +41,15 @@ def test_yaml_with_typo_or_wrong_type_is_refused(tmp_path, yaml, fragment):
 
 def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_path):
     data, _ = mnist_run
+    result = fit("mnist", data, "--trainer.val_check_interval", "1.5", cwd=tmp_path)
+    assert_clear_error(result, "invalid value 1.5 for val_check_interval", "--print_config")
+
+
+def test_a_fit_without_a_logger_is_refused_as_it_would_have_no_run_folder(mnist_run, tmp_path):
+    data, _ = mnist_run
     result = fit("mnist", data, "--trainer.logger", "false", cwd=tmp_path)
-    assert_clear_error(
-        result, "Cannot use `LearningRateMonitor` callback with `Trainer` that has no logger", "--print_config"
-    )
+    assert_clear_error(result, "--trainer.logger false would leave it without", "leave --trainer.logger unset")
+    assert not list(tmp_path.iterdir())
 
 
 def test_colour_model_on_mnist_is_refused_before_training(mnist_run, tmp_path):

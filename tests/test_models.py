@@ -1,10 +1,13 @@
 """The networks and recipes: shapes, parameter counts, schedules, checkpoints."""
 
+import csv
 import math
+from pathlib import Path
 
 import lightning as L
 import pytest
 import torch
+from lightning.pytorch.loggers import CSVLogger
 
 from lit_digits import (
     ChannelsLast,
@@ -205,6 +208,21 @@ def test_epoch_training_loss_and_accuracy_are_those_of_the_epochs_batches(mnist_
     expected_acc = (logits.argmax(-1) == labels).float().mean()
     torch.testing.assert_close(trainer.callback_metrics["train_loss"], expected_loss)
     torch.testing.assert_close(trainer.callback_metrics["train_acc"], expected_acc)
+
+
+def test_learning_rates_are_logged_per_parameter_group_as_the_schedule_gives_them(mnist_dir, tmp_path):
+    model = ImageClassifier(net=MLP(hidden=[16]), optimizer=torch.optim.SGD,
+                            lr_schedule=ExponentialDecay(lr=0.1, decay_steps=3, min_lr=0.0), bias_lr_factor=4)  # fmt: skip
+    trainer = L.Trainer(max_epochs=2, limit_val_batches=0, log_every_n_steps=2, enable_checkpointing=False,
+                        enable_progress_bar=False, logger=CSVLogger(tmp_path))  # fmt: skip
+    trainer.fit(model, MNISTDataModule(mnist_dir, batch_size=16))
+    with open(Path(trainer.logger.log_dir) / "metrics.csv") as table:
+        rows = [row for row in csv.DictReader(table) if row["lr-SGD/pg1"]]
+    assert [int(row["step"]) for row in rows] == [2, 4, 6, 8, 10, 12]
+    for row in rows:  # each logged step's own rate; the biases' group at 4x it
+        rate = model.learning_rate(int(row["step"]), steps_per_epoch=6, epochs=2)
+        assert float(row["lr-SGD/pg1"]) == pytest.approx(rate)
+        assert float(row["lr-SGD/pg2"]) == pytest.approx(4 * rate)
 
 
 def test_non_finite_loss_stops_training_and_names_the_step(cifar_dir):

@@ -62,7 +62,9 @@ class ImageClassifier(LightningModule):
     Each of ``net``, ``optimizer`` and ``lr_schedule`` may also be a class-path spec
     (``{"class_path": ..., "init_args": {...}}``), as the recipes' defaults are.
 
-    Logged: ``train_loss_step`` (every ``log_every_n_steps`` steps), ``train_loss``,
+    Logged: ``train_loss_step`` and the learning rates (every ``log_every_n_steps`` steps,
+    named as Lightning's ``LearningRateMonitor`` names them: ``lr-Adam``, or ``lr-SGD/pg1``,
+    ``lr-SGD/pg2`` for several parameter groups), ``train_loss``,
     ``train_acc``, ``val_loss``, ``val_acc``, ``test_loss``, ``test_acc`` (per epoch). The
     training figures accumulate on the device, in the step's own graph, as two running sums
     (the loss, the correct predictions), and reach ``self.log`` only at the epoch's end, so
@@ -281,19 +283,21 @@ class ImageClassifier(LightningModule):
         self.checked_steps = self.global_step
 
     def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
-        """Every ``log_every_n_steps`` steps: write the step's loss; then, and at the end of each
-        epoch (before validation and checkpoints), stop on a non-finite training loss.
+        """Every ``log_every_n_steps`` steps: write the step's loss and the learning rates of the
+        next step; then, and at the end of each epoch (before validation and checkpoints),
+        stop on a non-finite training loss.
 
         Both read values the step has already computed, so no step graph changes and no other
         step waits for the host. (``self.log`` inside the step would put its bookkeeping into
-        every step, or, on logging steps only, compile extra XLA graphs.)
+        every step, or, on logging steps only, compile extra XLA graphs; Lightning's
+        ``LearningRateMonitor`` would add a callback's cost to every step.)
         """
-        logging_step = self.global_step % self.trainer.log_every_n_steps == 0
+        every = self.trainer.log_every_n_steps
+        logging_step = every > 0 and self.global_step % every == 0
         if logging_step:
+            metrics = {"train_loss_step": float(outputs["loss"]), **self.learning_rates(), "epoch": self.current_epoch}
             for logger in self.loggers:
-                logger.log_metrics(
-                    {"train_loss_step": float(outputs["loss"]), "epoch": self.current_epoch}, self.global_step
-                )
+                logger.log_metrics(metrics, self.global_step)
         if not (logging_step or batch_idx + 1 == self.trainer.num_training_batches):
             return
         if not math.isfinite(self.train_loss_sum.item()):  # a read of the sum, not a new graph to run (XLA)
@@ -304,6 +308,15 @@ class ImageClassifier(LightningModule):
                 "--model.lr_schedule's lr) or the precision too low (try --trainer.precision 32-true)"
             )
         self.checked_steps = self.global_step
+
+    def learning_rates(self) -> dict[str, float]:
+        """The rate of each parameter group for the next step, by ``LearningRateMonitor``'s names."""
+        optimizer = self.optimizers(use_pl_optimizer=False)
+        name = f"lr-{type(optimizer).__name__}"
+        groups = optimizer.param_groups
+        if len(groups) == 1:
+            return {name: float(groups[0]["lr"])}
+        return {f"{name}/pg{i}": float(group["lr"]) for i, group in enumerate(groups, 1)}
 
     def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:
         x, y = batch
