@@ -23,6 +23,7 @@ from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
 from lit_digits.progress import TimedProgressBar
 from lit_digits.runs import RunConfig, RunLogger, run_version
+from lit_digits.settings import check_seed, check_trainer_settings
 from lit_digits.stopping import EXIT_CODES, CtrlC, SaveWhenStopped
 from lit_digits.xla_compiles import XLAGraphCheck
 
@@ -66,12 +67,14 @@ class LitDigitsCLI(LightningCLI):
         """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
         and check the file, before Lightning reads the model's settings from it."""
         super().parse_arguments(parser, args)
+        check_seed(self._parsed().get("seed_everything"))
         subcommand = self.config.get("subcommand")
         if subcommand:
             self._resolve_checkpoint(self.config[subcommand], subcommand)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = self._get(self.config_init, "trainer", default={})
+        check_trainer_settings(trainer)
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
         fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
@@ -88,7 +91,12 @@ class LitDigitsCLI(LightningCLI):
             kwargs.setdefault("plugins", [AtomicXLACheckpointIO() if xla else AtomicCheckpointIO()])
         callbacks = run_callbacks(xla, trainer.get("enable_progress_bar") in (None, True))
         self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
-        built = super().instantiate_trainer(**kwargs)
+        try:
+            built = super().instantiate_trainer(**kwargs)
+        except (ValueError, TypeError) as err:  # Lightning's refusal of a setting, or of two that clash
+            raise LitDigitsError(
+                f"{str(err).rstrip('.')}. Change that --trainer setting; --print_config shows them all."
+            ) from err
         logger = built.logger
         lightnings_csv = isinstance(logger, CSVLogger) and not isinstance(logger, RunLogger)
         if fitting and lightnings_csv and (Path(logger.log_dir) / "metrics.csv").exists():
@@ -185,8 +193,9 @@ NOISE = (
 """Messages that tell a user nothing they can act on, dropped from every command's output."""
 
 
-FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-"""Why the machine refused a file operation (full disk, quota, read-only, permission): the user's to fix."""
+FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT}
+"""Why the machine refused a file operation (full disk, quota, read-only, permission, a folder that
+cannot be made there): the user's to fix."""
 
 ZERO_FLOPS = re.compile(r"\n0 +Total Flops")
 """The model summary's FLOPs line, which Lightning fills only for models with an example input."""
@@ -237,7 +246,7 @@ def main(args: list[str] | None = None) -> None:
         message = (f"{err.strerror}: {err.filename or 'writing the run files'}; free some space, fix the "
                    "permissions, or pick another folder for runs with --trainer.default_root_dir")  # fmt: skip
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
-        message = f"{err} Change one of the settings it names; --print_config shows them all."
+        message = f"{str(err).rstrip('.')}. Change one of the settings it names; --print_config shows them all."
     else:
         return
     print(f"lit_digits: error: {message}", file=sys.stderr)

@@ -1,0 +1,31 @@
+"""Trainer settings that Lightning takes without a word and then cannot run with."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from lit_digits.errors import LitDigitsError
+
+AT_LEAST_ONE = ("accumulate_grad_batches", "check_val_every_n_epoch", "num_nodes")
+"""Counts that Lightning divides by, or loops over, once training has started."""
+
+SEEDS = range(2**32)
+"""The seeds ``seed_everything`` can give NumPy."""
+
+
+def check_trainer_settings(trainer: Mapping[str, Any]) -> None:
+    """Refuse, in one line, the values that would fail mid-run with a traceback."""
+    for name in AT_LEAST_ONE:
+        value = trainer.get(name)
+        if value is not None and value < 1:
+            raise LitDigitsError(f"--trainer.{name} must be at least 1, got {value}")
+    interval = trainer.get("val_check_interval")
+    if interval is not None and interval <= 0:
+        raise LitDigitsError(
+            f"--trainer.val_check_interval must be > 0 (a fraction of an epoch, or a number of steps), got {interval}"
+        )
+
+
+def check_seed(seed: Any) -> None:
+    """``--seed_everything`` takes a whole number from 0 to 2**32 - 1 (or true, for a random one)."""
+    if isinstance(seed, int) and not isinstance(seed, bool) and seed not in SEEDS:
+        raise LitDigitsError(f"--seed_everything must be from 0 to {SEEDS[-1]} (or true for a random seed), got {seed}")
