@@ -25,12 +25,17 @@ class TimedProgressBar(TQDMProgressBar):
         super().__init__()
         self.interval = interval
         self._last_draw = 0.0
+        self._epoch_batches = 0
+
+    def on_train_epoch_start(self, trainer: Trainer, *args: object) -> None:
+        super().on_train_epoch_start(trainer, *args)
+        self._epoch_batches = self.total_train_batches  # worked out once, not at every step
 
     def on_train_batch_end(
         self, trainer: Trainer, pl_module: LightningModule, outputs: object, batch: object, batch_idx: int
     ) -> None:
         now = time.monotonic()
-        if now - self._last_draw < self.interval and batch_idx + 1 < self.total_train_batches:
+        if now - self._last_draw < self.interval and batch_idx + 1 < self._epoch_batches:
             return
         self._last_draw = now
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)

@@ -4,6 +4,7 @@ import copy
 import logging
 import math
 import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -131,7 +132,8 @@ class ImageClassifier(LightningModule):
         # what the non-finite guard reads (on_train_batch_end).
         self.register_buffer("train_loss_sum", torch.zeros(()), persistent=False)
         self.register_buffer("train_correct", torch.zeros((), dtype=torch.int64), persistent=False)
-        self.train_batches = self.train_images = 0
+        # Batches and images: in a dict, as int attributes would cost each step nn.Module.__setattr__.
+        self.train_counts: Counter[str] = Counter()
         self.train_loss, self.train_acc = MeanMetric(), MeanMetric()  # the epoch's figures, from those
         self.checked_steps = 0
 
@@ -250,10 +252,10 @@ class ImageClassifier(LightningModule):
         loss = self._loss(logits, y)
         # Accumulated on the device in the step's own graph; read only where they are shown or
         # written: the epoch figures at the epoch's end, the step loss at logging steps.
-        self.train_loss_sum += loss.detach()
-        self.train_correct += (logits.argmax(dim=-1) == y).sum()
-        self.train_batches += 1
-        self.train_images += y.shape[0]
+        self.train_loss_sum.add_(loss.detach())  # in place: `+=` would also go through __setattr__
+        self.train_correct.add_((logits.argmax(dim=-1) == y).sum())
+        self.train_counts["batches"] += 1
+        self.train_counts["images"] += y.shape[0]
         return loss
 
     def _update_average(self) -> None:
@@ -267,15 +269,16 @@ class ImageClassifier(LightningModule):
     def on_train_epoch_start(self) -> None:
         self.train_loss_sum.zero_()
         self.train_correct.zero_()
-        self.train_batches = self.train_images = 0
+        self.train_counts.clear()
 
     def on_train_epoch_end(self) -> None:
         """Log the epoch's mean batch loss and its accuracy, through torchmetrics metrics,
         which average them over devices (and which Lightning logs without leaving work
         pending into the next step's XLA graph, as a logged tensor would)."""
-        if self.train_batches:
-            self.train_loss.update(self.train_loss_sum / self.train_batches, weight=self.train_batches)
-            self.train_acc.update(self.train_correct / self.train_images, weight=self.train_images)
+        batches, images = self.train_counts["batches"], self.train_counts["images"]
+        if batches:
+            self.train_loss.update(self.train_loss_sum / batches, weight=batches)
+            self.train_acc.update(self.train_correct / images, weight=images)
             self.log("train_loss", self.train_loss, prog_bar=True)
             self.log("train_acc", self.train_acc, prog_bar=True)
 
