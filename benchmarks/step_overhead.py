@@ -198,6 +198,8 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=1, help="steps an arm takes before handing the turn on")
     parser.add_argument("overrides", nargs="*", help="after --: lit_digits fit arguments for every arm")
     args = parser.parse_args()
+    if args.steps < WARMUP + 3:
+        parser.error(f"--steps must be at least {WARMUP + 3}: the first {WARMUP} are not timed, nor is the last")
     torch.set_num_threads(1)
     for name in ("lightning.pytorch", "lightning.fabric"):  # each arm's Trainer would print its devices and seed
         logging.getLogger(name).setLevel(logging.ERROR)

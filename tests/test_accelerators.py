@@ -41,12 +41,12 @@ def test_gpu_is_left_to_lightning_where_there_is_one(monkeypatch):
     ("accelerator", "asked", "used"),
     [("xla_cpu", "bf16-mixed", "32-true"), ("xla_cpu", "bf16-true", "bf16-true"), ("cpu", "bf16-mixed", "bf16-mixed")],
 )
-def test_bf16_autocast_runs_as_float32_on_xla_only(mnist_dir, monkeypatch, accelerator, asked, used):
+def test_bf16_autocast_runs_as_float32_on_xla_only(mnist_dir, tmp_path, monkeypatch, accelerator, asked, used):
     if accelerator == "xla_cpu":
         pytest.importorskip("torch_xla")
         monkeypatch.setenv("PJRT_DEVICE", "CPU")
     args = ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
-            "--trainer.accelerator", accelerator, "--trainer.precision", asked, "--trainer.logger", "false"]  # fmt: skip
+            "--trainer.accelerator", accelerator, "--trainer.precision", asked, "--trainer.default_root_dir", str(tmp_path)]  # fmt: skip
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
         cli = LitDigitsCLI(args=args, run=False, save_config_callback=None)

@@ -41,7 +41,7 @@ def test_step_overhead_prints_the_three_arms(mnist_dir, tmp_path):
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     result = run_script("step_overhead.py", "--config", str(CONFIGS / "mnist.yaml"), "--data_dir", str(mnist_dir),
-                        "--steps", "22", "--rounds", "1", cwd=cwd)  # fmt: skip
+                        "--steps", "24", "--rounds", "1", cwd=cwd)  # fmt: skip
     assert result.returncode == 0, result.stderr
     for arm in ("| loop |", "| bare Lightning |", "| lit_digits fit |"):
         assert arm in result.stdout
