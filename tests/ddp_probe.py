@@ -9,17 +9,28 @@ from lightning.pytorch import Callback
 
 class RecordSamples(Callback):
     """Writes ``rank<N>.json``: training sample indices (decoded from pixels 0 and 1 of each
-    image, where the test data stores them) and validation images classified correctly."""
+    image, where the test data stores them), the losses its steps returned, the model's training
+    sums of the (last) epoch, and validation images classified correctly."""
 
     def __init__(self, out_dir: str) -> None:
         self.out_dir = Path(out_dir)
         self.indices: list[int] = []
         self.correct = 0
         self.seen = 0
+        self.training: dict[str, float] = {}
+        self.step_losses: list[float] = []
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         pixels = (batch[0][:, 0, 0, :2] * 255).round().long()
         self.indices += (pixels[:, 0] + 256 * pixels[:, 1]).tolist()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.step_losses.append(float(outputs["loss"]))
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:  # before the model logs the epoch
+        counts = pl_module.train_counts
+        self.training = {"loss_sum": float(pl_module.train_loss_sum), "batches": counts["batches"],
+                         "correct": int(pl_module.train_correct), "images": counts["images"]}  # fmt: skip
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
         if trainer.sanity_checking:
@@ -29,5 +40,6 @@ class RecordSamples(Callback):
         self.seen += len(batch[1])
 
     def on_fit_end(self, trainer, pl_module) -> None:
-        record = {"indices": self.indices, "correct": self.correct, "seen": self.seen}
+        record = {"indices": self.indices, "correct": self.correct, "seen": self.seen, "training": self.training,
+                  "step_losses": self.step_losses}  # fmt: skip
         (self.out_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))

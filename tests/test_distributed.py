@@ -43,3 +43,12 @@ def test_ddp_ranks_see_disjoint_halves_and_log_global_accuracy(tmp_path):
     logged = float(next(row["val_acc"] for row in rows if row["val_acc"]))
     assert ranks[0]["seen"] + ranks[1]["seen"] == TEST
     assert logged == pytest.approx((ranks[0]["correct"] + ranks[1]["correct"]) / TEST)
+
+    # The epoch's training figures too: each rank sums its own steps, and the log holds both ranks'.
+    for rank in ranks:
+        assert rank["training"]["loss_sum"] == pytest.approx(sum(rank["step_losses"]))
+    row = next(row for row in rows if row["train_acc"])
+    both = {key: ranks[0]["training"][key] + ranks[1]["training"][key] for key in ranks[0]["training"]}
+    assert both["images"] == TRAIN
+    assert float(row["train_acc"]) == pytest.approx(both["correct"] / both["images"])
+    assert float(row["train_loss"]) == pytest.approx(both["loss_sum"] / both["batches"])

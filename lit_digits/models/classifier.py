@@ -129,9 +129,11 @@ class ImageClassifier(LightningModule):
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         # The epoch's training figures: sums on the device, counts on the host (batch sizes
         # are known there). A non-finite loss makes the loss sum non-finite too, which is
-        # what the non-finite guard reads (on_train_batch_end).
-        self.register_buffer("train_loss_sum", torch.zeros(()), persistent=False)
-        self.register_buffer("train_correct", torch.zeros((), dtype=torch.int64), persistent=False)
+        # what the non-finite guard reads (on_train_batch_end). Not buffers: DDP would
+        # overwrite every rank's with rank 0's before each step. Made on the device in
+        # on_train_epoch_start.
+        self.train_loss_sum = torch.zeros(())
+        self.train_correct = torch.zeros((), dtype=torch.int64)
         # Batches and images: in a dict, as int attributes would cost each step nn.Module.__setattr__.
         self.train_counts: Counter[str] = Counter()
         self.train_loss, self.train_acc = MeanMetric(), MeanMetric()  # the epoch's figures, from those
@@ -221,11 +223,10 @@ class ImageClassifier(LightningModule):
         """Under ``16-true``/``bf16-true`` precision, Lightning casts the whole model to half;
         BatchNorm's running statistics and affine terms go back to float32 (PyTorch's
         BatchNorm takes half inputs with float32 parameters on CPU, CUDA and XLA), and so
-        do the training loss's running sum and the epoch's training figures."""
+        do the epoch's training figures."""
         for module in self.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.float()
-        self.train_loss_sum = self.train_loss_sum.float()
         for metric in (self.train_loss, self.train_acc):
             metric.set_dtype(torch.float32)
 
@@ -267,8 +268,8 @@ class ImageClassifier(LightningModule):
         update_average(self.ema_net, self.net, due * (1 - self.ema_decay**self.ema_every_n_steps))
 
     def on_train_epoch_start(self) -> None:
-        self.train_loss_sum.zero_()
-        self.train_correct.zero_()
+        self.train_loss_sum = torch.zeros((), device=self.device)
+        self.train_correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self.train_counts.clear()
 
     def on_train_epoch_end(self) -> None:
