@@ -55,9 +55,8 @@ class Lockstep:
     """Lets several training loops, each in its own thread, run one step at a time in turn,
     and records how long each of their steps took."""
 
-    def __init__(self, names: tuple[str, ...], block: int) -> None:
+    def __init__(self, names: tuple[str, ...]) -> None:
         self.waiting = list(names)
-        self.block = block
         self.turn = 0
         self.changed = threading.Condition()
         self.seconds: dict[str, list[float]] = {name: [] for name in names}
@@ -70,9 +69,8 @@ class Lockstep:
         with self.changed:
             if name in self.started:
                 self.seconds[name].append(now - self.started[name])
-                if len(self.seconds[name]) % self.block == 0:
-                    self.turn = (self.turn + 1) % len(self.waiting)
-                    self.changed.notify_all()
+                self.turn = (self.turn + 1) % len(self.waiting)
+                self.changed.notify_all()
             self.changed.wait_for(lambda: self.waiting[self.turn] == name)
         self.started[name] = time.perf_counter()
 
@@ -161,10 +159,10 @@ def run_arm(arm, name: str, cli, steps: int, lockstep: Lockstep) -> None:
         lockstep.leave(name)
 
 
-def one_round(clis: dict, steps: int, block: int) -> dict[str, list[float]]:
+def one_round(clis: dict, steps: int) -> dict[str, list[float]]:
     """Microseconds of each timed step of each arm, the arms run in lockstep; the
     ``lit_digits fit`` arm runs in this (the main) thread, as the command does."""
-    lockstep = Lockstep(ARMS, block)
+    lockstep = Lockstep(ARMS)
     threads = [
         threading.Thread(target=run_arm, args=(arm, name, clis[name], steps, lockstep))
         for name, arm in (("loop", loop_arm), ("bare Lightning", bare_arm))
@@ -195,7 +193,6 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=4)
     parser.add_argument("--steps", type=int, default=1000, help=f"steps per arm and round, the first {WARMUP} untimed")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--block", type=int, default=1, help="steps an arm takes before handing the turn on")
     parser.add_argument("overrides", nargs="*", help="after --: lit_digits fit arguments for every arm")
     args = parser.parse_args()
     if args.steps < WARMUP + 3:
@@ -210,7 +207,7 @@ def main() -> None:
         for round_ in range(args.rounds):
             clis = {name: configured(args.config, args.data_dir, args.batch_size, args.steps, root, args.overrides)
                     for name in ARMS}  # fmt: skip
-            rounds.append(one_round(clis, args.steps, args.block))
+            rounds.append(one_round(clis, args.steps))
             print(
                 f"round {round_}: " + ", ".join(f"{n} {statistics.mean(rounds[-1][n]):.0f} us" for n in ARMS),
                 flush=True,
@@ -225,7 +222,7 @@ def main() -> None:
             else ", ".join("{:+.0f} ± {:.0f} us".format(*difference(r[name], r[previous])) for r in rounds)
         )
         print(f"| {name} | {mean:.0f} | {extra} |")
-    print(f"\nbatch {args.batch_size}, {args.steps - WARMUP} timed steps per arm and round, 1 thread; {describe()}")
+    print(f"\nbatch {args.batch_size}, {args.steps - WARMUP - 1} timed steps per arm and round, 1 thread; {describe()}")
 
 
 if __name__ == "__main__":

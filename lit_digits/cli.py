@@ -240,7 +240,7 @@ def main(args: list[str] | None = None) -> None:
         cause = "SIGTERM" if isinstance(stop, SIGTERMException) else "Ctrl-C"
         print(f"lit_digits: stopped by {cause} (exit status {EXIT_CODES[cause]})", file=sys.stderr)
         sys.exit(EXIT_CODES[cause])
-    except OSError as err:  # the machine refused a file: full disk, quota, read-only, permission
+    except OSError as err:  # the machine refused a file (FILE_REFUSED): the user's to fix
         if err.errno not in FILE_REFUSED:
             raise
         message = (f"{err.strerror}: {err.filename or 'writing the run files'}; free some space, fix the "
