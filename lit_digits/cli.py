@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch import Callback, Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
@@ -19,10 +18,10 @@ from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs
 from lit_digits.checkpoints import AtomicCheckpointIO, AtomicXLACheckpointIO
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
-from lit_digits.last_checkpoint import EXIT_CODES, CtrlC, SaveLast
 from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
 from lit_digits.progress import TimedProgressBar
+from lit_digits.run_checkpoints import EXIT_CODES, CtrlC, RunCheckpoints
 from lit_digits.runs import RunConfig, RunLogger, run_version
 from lit_digits.settings import check_seed, check_trainer_settings
 from lit_digits.xla_compiles import XLAGraphCheck
@@ -41,7 +40,7 @@ class LitDigitsCLI(LightningCLI):
     (``AtomicCheckpointIO``), concurrent fits get distinct folders, and ``fit --ckpt_path
     last`` continues the run in its own folder, appending to its metrics.csv. SIGTERM and
     Ctrl-C end training between two steps, save ``last.ckpt`` and exit with status 143 or 130
-    (``SaveLast``).
+    (``RunCheckpoints``).
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
     ``--ckpt_path best`` and ``--ckpt_path last`` name the newest ``best.ckpt`` /
@@ -171,14 +170,7 @@ def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
     bar unless it is turned off. Lightning calls every callback at every step, whether it
     has work there or not, so there is nothing here a run does not use (the model itself
     writes the learning rates, beside the step loss)."""
-    callbacks: list[Callback] = [
-        # Each run (and its resumption, in the same folder) keeps one file of each name, not -v1 copies.
-        ModelCheckpoint(monitor="val_acc", mode="max", filename="best", enable_version_counter=False),
-        # last.ckpt after every epoch. (Not save_last on the one above: Lightning writes that
-        # copy only when a top-k file is saved, so an epoch that does not improve val_acc
-        # would leave last.ckpt behind.)
-        SaveLast(),
-    ]
+    callbacks: list[Callback] = [RunCheckpoints()]
     if xla:
         callbacks.append(XLAGraphCheck())
     if progress_bar:

@@ -10,9 +10,12 @@ from cli_helpers import SMALL_DAVIDNET, SMALL_FAST, fit
 THREE_EPOCHS = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "1.0"]
 
 
+def last_checkpoint(root: Path, config: str, version: int) -> dict:
+    return torch.load(root / "runs" / config / f"version_{version}" / "checkpoints" / "last.ckpt", weights_only=False)
+
+
 def final_weights(root: Path, config: str, version: int) -> dict[str, torch.Tensor]:
-    checkpoint = torch.load(root / "runs" / config / f"version_{version}" / "checkpoints" / "last.ckpt",
-                            weights_only=False)  # fmt: skip
+    checkpoint = last_checkpoint(root, config, version)
     assert checkpoint["epoch"] == 2
     return checkpoint["state_dict"]
 
@@ -38,9 +41,14 @@ def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_p
     # The resumed run continues in its own folder: one metrics.csv holds all three epochs.
     runs = tmp_path / "runs" / config
     assert sorted(p.name for p in runs.iterdir()) == ["version_0", "version_1"]
-    epochs = {row["epoch"] for row in csv.DictReader((runs / "version_1" / "metrics.csv").open()) if row["val_acc"]}
-    assert epochs == {"0", "1", "2"}
+    val_acc = {row["epoch"]: float(row["val_acc"]) for row in csv.DictReader((runs / "version_1" / "metrics.csv").open())
+               if row["val_acc"]}  # fmt: skip
+    assert val_acc.keys() == {"0", "1", "2"}
     assert (runs / "version_1" / "config.yaml").is_file() and (runs / "version_1" / "config.resume1.yaml").is_file()
+
+    # best.ckpt's score came through the kill: the best of all three epochs, not of those after it.
+    (best,) = [state for key, state in last_checkpoint(tmp_path, config, 1)["callbacks"].items() if "val_acc" in key]
+    assert float(best["best_model_score"]) == pytest.approx(max(val_acc.values()))
 
     expected, got = final_weights(tmp_path, config, 0), final_weights(tmp_path, config, 1)
     assert expected.keys() == got.keys()
