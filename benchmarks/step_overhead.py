@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -46,6 +47,7 @@ from environment import describe
 from lightning.pytorch import Callback, LightningModule, Trainer
 
 from lit_digits.cli import LitDigitsCLI
+from lit_digits.progress import TimedProgressBar
 
 WARMUP = 20
 ARMS = ("loop", "bare Lightning", "lit_digits fit")
@@ -60,6 +62,7 @@ class Lockstep:
         self.turn = 0
         self.changed = threading.Condition()
         self.seconds: dict[str, list[float]] = {name: [] for name in names}
+        self.spent = dict.fromkeys(names, 0.0)
         self.started: dict[str, float] = {}
 
     def step(self, name: str) -> None:
@@ -69,10 +72,16 @@ class Lockstep:
         with self.changed:
             if name in self.started:
                 self.seconds[name].append(now - self.started[name])
+                self.spent[name] += now - self.started[name]
                 self.turn = (self.turn + 1) % len(self.waiting)
                 self.changed.notify_all()
             self.changed.wait_for(lambda: self.waiting[self.turn] == name)
         self.started[name] = time.perf_counter()
+
+    def clock(self, name: str) -> Callable[[], float]:
+        """Seconds ``name`` has spent in its own steps, which is what its clock would show if it
+        ran alone (the wall clock also runs through the other arms' steps)."""
+        return lambda: self.spent[name] + time.perf_counter() - self.started[name]
 
     def leave(self, name: str) -> None:
         """``name`` takes no more steps (its last one is not counted)."""
@@ -147,6 +156,9 @@ def bare_arm(cli, steps: int, lockstep: Lockstep) -> None:
 
 def fit_arm(cli, steps: int, lockstep: Lockstep) -> None:
     cli.trainer.callbacks.append(TakeTurns(lockstep, "lit_digits fit"))
+    for callback in cli.trainer.callbacks:
+        if isinstance(callback, TimedProgressBar):  # redraws each 0.1 s: per step as often as alone
+            callback.clock = lockstep.clock("lit_digits fit")
     with contextlib.redirect_stdout(io.StringIO()):  # the progress bar
         cli.trainer.fit(cli.model, cli.datamodule)
 
