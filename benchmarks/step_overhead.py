@@ -24,7 +24,9 @@ arm does once per step: loading the batch, the hooks, the logging, the step itse
 Before each round the heap is collected and frozen (``gc.freeze``): a full collection of
 the ~600k objects torch and Lightning bring takes ~0.25 s and would land in whichever arm
 triggers it; the objects the steps make are still collected. Prints each arm's mean
-microseconds per step and, per round, the mean paired difference with its 95% interval.
+microseconds per step and each one's difference from the previous arm: per round, the mean
+paired difference with its 95% interval, and over the rounds, their mean with its standard
+error (rounds of the same code differ by more than their intervals: use several).
 """
 
 import argparse
@@ -224,16 +226,21 @@ def main() -> None:
                 f"round {round_}: " + ", ".join(f"{n} {statistics.mean(rounds[-1][n]):.0f} us" for n in ARMS),
                 flush=True,
             )
-    print("\n| arm | us per step (mean) | over the previous arm: each round's mean paired difference, 95% interval |")
-    print("| --- | --- | --- |")
+    print("\n| arm | us per step (mean) | over the previous arm: mean of the rounds ± standard error "
+          "| each round's mean paired difference ± 95% interval |")  # fmt: skip
+    print("| --- | --- | --- | --- |")
     for previous, name in zip([None, *ARMS], ARMS):
         mean = statistics.mean(statistics.mean(r[name]) for r in rounds)
-        extra = (
-            ""
-            if previous is None
-            else ", ".join("{:+.0f} ± {:.0f} us".format(*difference(r[name], r[previous])) for r in rounds)
+        if previous is None:
+            print(f"| {name} | {mean:.0f} | | |")
+            continue
+        differences = [difference(r[name], r[previous]) for r in rounds]
+        overall = statistics.mean(d for d, _ in differences)
+        error = (
+            f" ± {statistics.stdev(d for d, _ in differences) / math.sqrt(len(rounds)):.0f}" if len(rounds) > 1 else ""
         )
-        print(f"| {name} | {mean:.0f} | {extra} |")
+        each = ", ".join(f"{d:+.0f} ± {h:.0f}" for d, h in differences)
+        print(f"| {name} | {mean:.0f} | **{overall:+.0f}{error} us** | {each} us |")
     print(f"\nbatch {args.batch_size}, {args.steps - WARMUP - 1} timed steps per arm and round, 1 thread; {describe()}")
 
 

@@ -48,6 +48,17 @@ def test_step_overhead_prints_the_three_arms(mnist_dir, tmp_path):
     assert not list(cwd.iterdir()), "the benchmark leaves no run folders behind"
 
 
+def test_callback_cost_prints_each_run_callback_over_none(mnist_dir, tmp_path):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    result = run_script("callback_cost.py", "--config", str(CONFIGS / "mnist.yaml"), "--data_dir", str(mnist_dir),
+                        "--calls", "10", cwd=cwd)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|")[1].strip() for line in result.stdout.splitlines() if line.startswith("| ")][2:]
+    assert rows == ["none", "TimedProgressBar", "RunCheckpoints"]
+    assert not list(cwd.iterdir()), "the benchmark leaves no run folders behind"
+
+
 def test_recipe_time_projects_each_recipe_against_the_first(cifar_dir, tmp_path):
     result = run_script("recipe_time.py", "--configs", str(CONFIGS / "cifar.yaml"), str(CONFIGS / "cifar_fast.yaml"),
                         "--data_dir", str(cifar_dir), "--steps", "3", "--rounds", "1",
