@@ -10,8 +10,9 @@ small batch, so the step's own arithmetic is small and what the host does around
 - loop: ``for batch in loader: forward, backward, optimizer.step(), scheduler.step()``.
 - bare Lightning: ``Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)``
   on a LightningModule whose ``training_step`` only returns the loss.
-- lit_digits fit: ``LitDigitsCLI`` with the config as a user runs it (logger, checkpoint and
-  learning-rate callbacks, progress bar, metrics), validation off.
+- lit_digits fit: ``LitDigitsCLI`` with the config as a user runs it (logger, checkpoints,
+  progress bar, epoch metrics, learning rates), validation off. Its progress bar redraws
+  every 0.1 s of the arm's own time (``Lockstep.clock``), as often per step as in a run alone.
 
 The three run at once, in lockstep: each in its own thread, taking turns one step at a
 time (loop step 1, bare step 1, fit step 1, loop step 2, ...). On a shared machine whose

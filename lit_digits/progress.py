@@ -1,6 +1,7 @@
 """Lightning's progress bar, redrawn at most ten times a second, and on stderr while predicting."""
 
 import contextlib
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ class TimedProgressBar(TQDMProgressBar):
         self.interval = interval
         self.clock: Callable[[], float] = time.monotonic
         """Seconds from any fixed point; replaceable (a benchmark's arm keeps a clock of its own)."""
-        self._last_draw = 0.0
+        self._last_draw = -math.inf  # the first step draws, whatever the clock
         self._epoch_batches = 0
 
     def on_train_epoch_start(self, trainer: Trainer, *args: object) -> None:
