@@ -95,8 +95,8 @@ class RunCheckpoints(ModelCheckpoint):
         if not self.dirpath:
             return None
         path = Path(self.dirpath) / f"{self.CHECKPOINT_NAME_LAST}{self.FILE_EXTENSION}"
+        self.last_model_path = str(path)  # before saving, so that the checkpoint names itself
         trainer.save_checkpoint(path)
-        self.last_model_path = str(path)
         return path
 
     def _restore_handler(self) -> None:

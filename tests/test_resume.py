@@ -14,6 +14,12 @@ def last_checkpoint(root: Path, config: str, version: int) -> dict:
     return torch.load(root / "runs" / config / f"version_{version}" / "checkpoints" / "last.ckpt", weights_only=False)
 
 
+def best_score(checkpoint: dict) -> float:
+    """The best val_acc so far, as best.ckpt's checkpoint callback saved it."""
+    (state,) = [state for key, state in checkpoint["callbacks"].items() if "val_acc" in key]
+    return float(state["best_model_score"])
+
+
 def final_weights(root: Path, config: str, version: int) -> dict[str, torch.Tensor]:
     checkpoint = last_checkpoint(root, config, version)
     assert checkpoint["epoch"] == 2
@@ -33,6 +39,13 @@ def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_p
     killed = fit(config, cifar_dir, *tiny, "--trainer.callbacks+=kill_probe.KillAtEpoch",
                  "--trainer.callbacks.epoch", "1", cwd=tmp_path, env=probe)  # fmt: skip
     assert killed.returncode == -9
+    # last.ckpt, written at epoch 0's end, holds that epoch's best.ckpt score (it is written
+    # after the best.ckpt update), so a resumed run can tell whether a later epoch beats it.
+    killed_run = tmp_path / "runs" / config / "version_1"
+    (epoch_0,) = [
+        float(row["val_acc"]) for row in csv.DictReader((killed_run / "metrics.csv").open()) if row["val_acc"]
+    ]
+    assert best_score(last_checkpoint(tmp_path, config, 1)) == pytest.approx(epoch_0)
     resumed = fit(config, cifar_dir, *tiny, "--ckpt_path", "last", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "Restoring states from the checkpoint path at" in resumed.stderr + resumed.stdout
@@ -46,9 +59,8 @@ def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_p
     assert val_acc.keys() == {"0", "1", "2"}
     assert (runs / "version_1" / "config.yaml").is_file() and (runs / "version_1" / "config.resume1.yaml").is_file()
 
-    # best.ckpt's score came through the kill: the best of all three epochs, not of those after it.
-    (best,) = [state for key, state in last_checkpoint(tmp_path, config, 1)["callbacks"].items() if "val_acc" in key]
-    assert float(best["best_model_score"]) == pytest.approx(max(val_acc.values()))
+    assert best_score(last_checkpoint(tmp_path, config, 1)) == pytest.approx(max(val_acc.values()))
+    assert best_score(last_checkpoint(tmp_path, config, 1)) == best_score(last_checkpoint(tmp_path, config, 0))
 
     expected, got = final_weights(tmp_path, config, 0), final_weights(tmp_path, config, 1)
     assert expected.keys() == got.keys()
