@@ -74,8 +74,9 @@ class Lockstep:
         now = time.perf_counter()
         with self.changed:
             if name in self.started:
-                self.seconds[name].append(now - self.started[name])
-                self.spent[name] += now - self.started[name]
+                elapsed = now - self.started[name]
+                self.seconds[name].append(elapsed)
+                self.spent[name] += elapsed
                 self.turn = (self.turn + 1) % len(self.waiting)
                 self.changed.notify_all()
             self.changed.wait_for(lambda: self.waiting[self.turn] == name)

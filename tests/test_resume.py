@@ -20,8 +20,7 @@ def best_score(checkpoint: dict) -> float:
     return float(state["best_model_score"])
 
 
-def final_weights(root: Path, config: str, version: int) -> dict[str, torch.Tensor]:
-    checkpoint = last_checkpoint(root, config, version)
+def final_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
     assert checkpoint["epoch"] == 2
     return checkpoint["state_dict"]
 
@@ -59,10 +58,11 @@ def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_p
     assert val_acc.keys() == {"0", "1", "2"}
     assert (runs / "version_1" / "config.yaml").is_file() and (runs / "version_1" / "config.resume1.yaml").is_file()
 
-    assert best_score(last_checkpoint(tmp_path, config, 1)) == pytest.approx(max(val_acc.values()))
-    assert best_score(last_checkpoint(tmp_path, config, 1)) == best_score(last_checkpoint(tmp_path, config, 0))
+    straight_last, resumed_last = last_checkpoint(tmp_path, config, 0), last_checkpoint(tmp_path, config, 1)
+    assert best_score(resumed_last) == pytest.approx(max(val_acc.values()))
+    assert best_score(resumed_last) == best_score(straight_last)
 
-    expected, got = final_weights(tmp_path, config, 0), final_weights(tmp_path, config, 1)
+    expected, got = final_weights(straight_last), final_weights(resumed_last)
     assert expected.keys() == got.keys()
     assert config == "cifar" or any(name.startswith("ema_net.") for name in expected)
     for name in expected:
