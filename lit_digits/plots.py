@@ -52,13 +52,18 @@ def plot_curves(metrics: dict[str, dict[float, float]], out: Path) -> Path:
     return _save(figure, out)
 
 
-def plot_learning_rate(steps: Sequence[float], rates: Sequence[float], out: Path, title: str) -> Path:
-    """The learning rate over the optimizer steps."""
-    figure = Figure(figsize=(7, 3.5))
-    axes = figure.subplots()
-    axes.plot(steps, rates)
-    axes.set(xlabel="optimizer step", ylabel="learning rate", title=title)
-    axes.grid(alpha=0.3)
+def plot_learning_rate(steps: Sequence[float], rates: Sequence[float] | dict[str, Sequence[float]], out: Path,
+                       title: str) -> Path:  # fmt: skip
+    """The learning rate over the optimizer steps: one curve, or one per named parameter group,
+    each on its own axes (a recipe's rates can differ by orders of magnitude)."""
+    curves = rates if isinstance(rates, dict) else {"": rates}
+    figure = Figure(figsize=(7, 2.2 + 1.3 * len(curves)))
+    for axes, (name, values) in zip(figure.subplots(len(curves), 1, squeeze=False)[:, 0], curves.items()):
+        axes.plot(steps, values)
+        axes.set(ylabel=name or "learning rate")
+        axes.grid(alpha=0.3)
+    axes.set(xlabel="optimizer step")
+    figure.suptitle(title)
     return _save(figure, out)
 
 

@@ -1,6 +1,7 @@
 """``lit_digits report``: the pictures of a finished run, or of a recipe's schedule before training."""
 
 import argparse
+import math
 import pickle
 import warnings
 from pathlib import Path
@@ -11,6 +12,7 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
+from lit_digits.optim.groups import learning_rate_names
 from lit_digits.plots import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes, read_metrics
 
 USAGE = """lit_digits report RUN_DIR_OR_CHECKPOINT [--out DIR] [--data_dir DIR]
@@ -51,7 +53,11 @@ def planned_learning_rate(config_args: list[str], out: Path) -> Path:
     epochs = cli.trainer.max_epochs
     steps_per_epoch = cli.datamodule.planned_steps_per_epoch(cli.trainer.num_devices)
     steps = range(steps_per_epoch * epochs)
-    rates = [cli.model.learning_rate(step, steps_per_epoch, epochs) for step in steps]
+    optimizer, scheduler = cli.model.optimizer_and_scheduler(steps_per_epoch, epochs)
+    rates = {
+        name: [base * rate(step) for step in steps]
+        for name, base, rate in zip(learning_rate_names(optimizer), scheduler.base_lrs, scheduler.lr_lambdas)
+    }
     title = f"{cli.run_name()} ({type(cli.model).__name__}): {epochs} epochs x {steps_per_epoch} steps"
     return plot_learning_rate(list(steps), rates, out / "lr_schedule.png", title)
 
@@ -65,10 +71,11 @@ def run_report(run: Path, out: Path | None, data_dir: str | None) -> list[Path]:
     if metrics_csv.is_file():
         metrics = read_metrics(metrics_csv)
         written.append(plot_curves(metrics, out / "metrics.png"))
-        for column in (c for c in metrics if c.startswith("lr-")):
-            steps = sorted(metrics[column])
-            rates = [metrics[column][step] for step in steps]
-            written.append(plot_learning_rate(steps, rates, out / "lr_schedule.png", f"{column} as logged"))
+        columns = [c for c in metrics if c.startswith("lr-")]
+        if columns:  # written together, at the logging steps
+            steps = sorted({step for c in columns for step in metrics[c]})
+            rates = {c: [metrics[c].get(step, math.nan) for step in steps] for c in columns}
+            written.append(plot_learning_rate(steps, rates, out / "lr_schedule.png", "learning rates as logged"))
     images, labels, probs, classes = evaluate(checkpoint, data_dir)
     written.append(plot_mistakes(images, labels, probs, classes, out / "mistakes.png"))
     confusion = MulticlassConfusionMatrix(len(classes))(probs, labels)

@@ -108,3 +108,18 @@ class Triangular(LRSchedule):
             )
         knots = (0, self.peak_epoch, epochs), (self.start_lr, self.peak_lr, self.end_lr)
         return float(np.interp(step / steps_per_epoch, *knots))
+
+
+class LinearDecay(LRSchedule):
+    """``lr`` at step 0, linearly down to 0 at ``end_epoch`` (the trainer's ``max_epochs`` if None),
+    0 after: airbench's schedule, and with an ``end_epoch`` that of its whitening bias."""
+
+    def __init__(self, lr: float = 0.1, end_epoch: float | None = None) -> None:
+        _check_rate("lr", lr)
+        if end_epoch is not None and not end_epoch > 0:
+            raise LitDigitsError(f"end_epoch must be > 0 (or null: the end of training), got {end_epoch}")
+        self.lr, self.end_epoch = lr, end_epoch
+
+    def __call__(self, step: int, steps_per_epoch: int, epochs: int) -> float:
+        end = self.end_epoch or epochs
+        return self.lr * max(0.0, 1 - step / (steps_per_epoch * end))

@@ -10,6 +10,8 @@ SMALL_DAVIDNET = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_
 """DavidNet at width 8 with a half-epoch warm-up, so that runs of a few epochs have a valid schedule."""
 SMALL_FAST = ["--model.net.init_args.width", "8"]
 """configs/cifar_fast.yaml's DavidNet at width 8 (ghost BatchNorm needs batches of a multiple of 16)."""
+SMALL_AIR = ["--model.net.init_args.widths", "[8, 16, 256]", "--data.batch_size", "20"]
+"""configs/cifar_air.yaml's network at widths 8/16/256 (its last width scales its logits, and its rates with them), 5 steps an epoch on the tiny CIFAR-10."""
 QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"]
 
 

@@ -46,11 +46,16 @@ def mnist_dir(tmp_path: Path) -> Path:
     return write_mnist(tmp_path)
 
 
+def write_cifar(root: Path, per_batch: int = CIFAR_PER_BATCH) -> Path:
+    """A tiny CIFAR-10 copy in torchvision's layout under ``root``, ``per_batch`` images a batch file."""
+    rng = np.random.default_rng(0)
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        write_cifar_batch(folder / name, *labelled_images(rng, per_batch, (3, 32, 32)))
+    return root
+
+
 @pytest.fixture
 def cifar_dir(tmp_path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    folder = tmp_path / "cifar-10-batches-py"
-    folder.mkdir()
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        write_cifar_batch(folder / name, *labelled_images(rng, CIFAR_PER_BATCH, (3, 32, 32)))
-    return tmp_path
+    return write_cifar(tmp_path)

@@ -76,6 +76,7 @@ def test_augmentations_are_seeded(batch):
 class _Trainer:
     def __init__(self, training: bool) -> None:
         self.training = training
+        self.current_epoch = 0
 
 
 @pytest.mark.parametrize("training", [True, False])

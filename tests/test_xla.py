@@ -5,7 +5,7 @@ from pathlib import Path
 
 import conftest
 import pytest
-from cli_helpers import SMALL_DAVIDNET, SMALL_FAST, fit
+from cli_helpers import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
 
 pytest.importorskip("torch_xla")
 
@@ -17,6 +17,7 @@ pytest.importorskip("torch_xla")
         ("cifar", "cifar_dir", SMALL_DAVIDNET),
         ("cifar", "cifar_dir", [*SMALL_DAVIDNET, "--trainer.precision", "bf16-true"]),
         ("cifar_fast", "cifar_dir", SMALL_FAST),  # with the weight average and flip TTA
+        ("cifar_air", "cifar_dir", SMALL_AIR),  # Muon, alternating flip, six-view TTA, a rate 0 from epoch 3
     ],
 )
 def test_training_and_evaluation_stop_compiling_after_the_first_epochs(config, data, extra, request, tmp_path):
@@ -40,6 +41,12 @@ def mnist_640(tmp_path: Path, monkeypatch) -> Path:
     return conftest.write_mnist(tmp_path / "mnist640")
 
 
+@pytest.fixture
+def cifar_1000(tmp_path: Path) -> Path:
+    """Tiny CIFAR-10 with 1000 training images: 62 steps an epoch at batch 16."""
+    return conftest.write_cifar(tmp_path / "cifar1000", per_batch=200)
+
+
 @pytest.mark.parametrize(
     ("config", "data", "extra"),
     [
@@ -51,6 +58,8 @@ def mnist_640(tmp_path: Path, monkeypatch) -> Path:
             "cifar_dir",
             [*SMALL_FAST, "--data.batch_size", "1", "--model.net.init_args.ghost_batch_splits", "1"],
         ),
+        # Newton-Schulz in the step's graph; an odd epoch (the last here) mirrors every batch
+        ("cifar_air", "cifar_1000", [*SMALL_AIR, "--data.batch_size", "16", "--trainer.log_every_n_steps", "50"]),
     ],
 )
 def test_training_step_neither_waits_for_the_host_nor_runs_a_second_graph(config, data, extra, request, tmp_path):

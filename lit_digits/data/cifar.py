@@ -2,7 +2,7 @@
 
 import pickle
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
@@ -40,7 +40,7 @@ class CIFAR10DataModule(ImageDataModule):
         val_size: int = 0,
         crop_padding: int = 4,
         padding_mode: str = "reflect",
-        flip: bool = True,
+        flip: bool | Literal["alternating"] = True,
         cutout_size: int = 8,
         predict_path: str | None = None,
     ) -> None:

@@ -3,11 +3,13 @@
 import os
 from abc import abstractmethod
 from pathlib import Path
+from typing import Literal
 
 import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader
 
+from lit_digits.data.augment import flip as flip_where
 from lit_digits.data.augment import random_crop, random_cutout, random_flip
 from lit_digits.data.image_files import ImageFiles
 from lit_digits.data.in_memory import InMemoryImages, keep_batch
@@ -34,7 +36,11 @@ class ImageDataModule(LightningDataModule):
         crop_padding: random pad-and-crop by up to this many pixels; 0 turns it off.
         padding_mode: how the border is padded before cropping: ``reflect``, ``constant``,
             ``replicate`` or ``circular``.
-        flip: mirror half of the training images left-right.
+        flip: ``true`` mirrors each training image left-right with probability 1/2 at every
+            step; ``alternating`` is airbench's alternating flip: a random half of the images
+            is mirrored once when the data is read, and every image is mirrored in odd epochs,
+            so each one is seen both ways in every two epochs (the same draw for a run and
+            for its resumption: seeded by the run's seed).
         cutout_size: fill one random square of this side per training image with the data
             set's mean colour; 0 turns it off.
         predict_path: an image file, a folder of images or a glob, for ``predict``.
@@ -54,11 +60,13 @@ class ImageDataModule(LightningDataModule):
         val_size: int = 0,
         crop_padding: int = 0,
         padding_mode: str = "reflect",
-        flip: bool = False,
+        flip: bool | Literal["alternating"] = False,
         cutout_size: int = 0,
         predict_path: str | None = None,
     ) -> None:
         super().__init__()
+        if flip not in (True, False, "alternating"):
+            raise LitDigitsError(f"flip must be true, false or alternating, got {flip!r}")
         if batch_size < 1:
             raise LitDigitsError(f"batch_size must be at least 1, got {batch_size}")
         if padding_mode not in ("reflect", "constant", "replicate", "circular"):
@@ -82,6 +90,7 @@ class ImageDataModule(LightningDataModule):
         self.cutout_size = cutout_size
         self.predict_path = predict_path
         self._splits: dict[str, Split] = {}
+        self._mirrored: torch.Tensor | None = None  # the training images mirrored once (alternating flip)
         self.predict_files: ImageFiles | None = None
 
     def planned_steps_per_epoch(self, devices: int = 1) -> int:
@@ -93,7 +102,10 @@ class ImageDataModule(LightningDataModule):
         (after ``setup("fit")``): what a network's data-fitted layers learn from."""
         if "train" not in self._splits:
             raise LitDigitsError("the training images are read by setup('fit'); call it first")
-        return self._splits["train"][0][:count].float() / 255
+        images = self._splits["train"][0][:count]
+        if self._mirrored is not None:
+            images = flip_where(images, self._mirrored[:count])
+        return images.float() / 255
 
     # --- what a data set defines -------------------------------------------------------
     @property
@@ -172,15 +184,17 @@ class ImageDataModule(LightningDataModule):
         images, labels = batch
         x = images.float() / 255
         if self.trainer is not None and self.trainer.training:
-            x = self.augment(x)
+            x = self.augment(x, self.trainer.current_epoch)
         return x, labels
 
-    def augment(self, x: torch.Tensor) -> torch.Tensor:
-        """The enabled training augmentations, on a float batch in [0, 1]."""
+    def augment(self, x: torch.Tensor, epoch: int = 0) -> torch.Tensor:
+        """The enabled training augmentations, on a float batch in [0, 1] of epoch ``epoch``."""
         if self.crop_padding:
             x = random_crop(x, self.crop_padding, self.padding_mode)
-        if self.flip:
+        if self.flip is True:
             x = random_flip(x)
+        elif self.flip == "alternating":  # the whole batch in odd epochs; the parity as data: one XLA graph
+            x = torch.where(torch.full((), epoch % 2, dtype=torch.bool, device=x.device), x.flip(-1), x)
         if self.cutout_size:
             x = random_cutout(x, self.cutout_size, torch.tensor(self.mean, device=x.device))
         return x
@@ -196,15 +210,19 @@ class ImageDataModule(LightningDataModule):
             return
         images, labels = self.read_split(train=True)
         if self.val_size == 0:
-            self._splits["train"] = images, labels
             self._splits["val"] = self._load("test", train=False)
-            return
-        if self.val_size >= len(labels):
+        elif self.val_size >= len(labels):
             raise LitDigitsError(f"val_size {self.val_size} must be smaller than the {len(labels)} training images")
-        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
-        held_out, kept = order[: self.val_size], order[self.val_size :]
-        self._splits["train"] = images[kept], labels[kept]
-        self._splits["val"] = images[held_out], labels[held_out]
+        else:
+            order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+            held_out, kept = order[: self.val_size], order[self.val_size :]
+            self._splits["val"] = images[held_out], labels[held_out]
+            images, labels = images[kept], labels[kept]
+        if self.flip == "alternating":
+            draw = torch.Generator().manual_seed(torch.initial_seed())
+            self._mirrored = torch.rand(len(labels), generator=draw) < 0.5
+            images = flip_where(images, self._mirrored)
+        self._splits["train"] = images, labels
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
         return DataLoader(

@@ -20,17 +20,17 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.models.averaging import update_average
-from lit_digits.models.spec import build, factory, spec
+from lit_digits.models.test_time import averaged_views
 from lit_digits.nets.whitening import PatchWhitening
+from lit_digits.optim.groups import ParamGroup, as_param_group, learning_rate_names, make_optimizer
 from lit_digits.schedules import Constant, LRSchedule
+from lit_digits.spec import build, factory, spec
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 log = logging.getLogger(__name__)
 ADAM = spec(torch.optim.Adam)
 CONSTANT_LR = spec(Constant)
-WHITENING_IMAGES = 10_000
-"""Training images a patch-whitening layer is fitted to (Page's figure)."""
 
 
 class ImageClassifier(LightningModule):
@@ -56,9 +56,15 @@ class ImageClassifier(LightningModule):
             ``ema_decay ** ema_every_n_steps`` (Page's: 5).
         tta_flip: in validation, test and predict, average the logits of each image and its
             mirror image (flip test-time augmentation, as Page's reference does).
+        tta_translate: in validation, test and predict, also average in the views shifted by one
+            pixel up-left and down-right (reflect-padded), airbench's weights: the unshifted
+            view(s) 1/2, each shifted one 1/4. With ``tta_flip``, airbench's six views.
         bias_lr_factor: train the bias parameters (in ResNet-9, BatchNorm's shifts) with this
             times the learning rate and 1/this of the weight decay (Page's bag of tricks: 64,
             with BatchNorm's scale fixed at 1).
+        param_groups: parameters, chosen by name, with an optimizer, a learning-rate schedule or
+            a weight decay of their own (:class:`~lit_digits.optim.ParamGroup`); the parameters
+            no group takes are trained by ``optimizer`` with ``lr_schedule``.
 
     Each of ``net``, ``optimizer`` and ``lr_schedule`` may also be a class-path spec
     (``{"class_path": ..., "init_args": {...}}``), as the recipes' defaults are.
@@ -88,7 +94,9 @@ class ImageClassifier(LightningModule):
         ema_decay: float = 0.0,
         ema_every_n_steps: int = 1,
         tta_flip: bool = False,
+        tta_translate: bool = False,
         bias_lr_factor: float = 1.0,
+        param_groups: Sequence[ParamGroup] = (),
     ) -> None:
         super().__init__()
         if compile_mode not in COMPILE_MODES:
@@ -111,15 +119,17 @@ class ImageClassifier(LightningModule):
         # The command line and the recipes' defaults pass class-path specs, which are kept.
         self.remove_ignored_hparams(
             [k for k in ("net", "optimizer", "lr_schedule") if not isinstance(self.hparams[k], Mapping)]
+            + (["param_groups"] if not all(isinstance(g, Mapping) for g in self.hparams["param_groups"]) else [])
         )
         self.net = build(net)
         self.make_optimizer = factory(optimizer)
         self.lr_schedule: LRSchedule = build(lr_schedule)
+        self.param_groups = [as_param_group(group) for group in param_groups]
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False) if ema_decay else None
         if self.ema_net is not None:  # counted on the device, so that every step runs the same graph
             self.register_buffer("ema_steps", torch.zeros((), dtype=torch.int64))
         self.ema_decay, self.ema_every_n_steps = ema_decay, ema_every_n_steps
-        self.tta_flip = tta_flip
+        self.tta_flip, self.tta_translate = tta_flip, tta_translate
         self.bias_lr_factor = bias_lr_factor
         self.label_smoothing = label_smoothing
         self.compile_net, self.compile_mode, self.net_compiled = compile, compile_mode, False
@@ -141,13 +151,12 @@ class ImageClassifier(LightningModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for a batch of images in [0, 1]; in evaluation mode, those of the weight
-        average (``ema_decay``) and averaged with the mirror images' (``tta_flip``)."""
+        average (``ema_decay``), averaged over the test-time views (``tta_flip``, ``tta_translate``)."""
         x = (x.to(self.mean.dtype) - self.mean) / self.std
         if self.training:
             return self.net(x)
         net = self.ema_net if self.ema_net is not None else self.net
-        logits = net(x)
-        return (logits + net(x.flip(-1))) / 2 if self.tta_flip else logits
+        return averaged_views(net, x, self.tta_flip, self.tta_translate)
 
     def setup(self, stage: str) -> None:
         datamodule = self.trainer.datamodule if self._trainer is not None else None
@@ -163,17 +172,17 @@ class ImageClassifier(LightningModule):
             self._fit_whitening(datamodule)
 
     def _fit_whitening(self, datamodule: Any) -> None:
-        """Fit the patch-whitening layers, if the network has any, to the first training images
-        (a resumed run then restores the fitted values from its checkpoint)."""
+        """Fit the patch-whitening layers, if the network has any, each to its ``fit_images``
+        first training images (a resumed run then restores the fitted values from its checkpoint)."""
         layers = [m for m in self.modules() if isinstance(m, PatchWhitening)]
         if not layers:
             return
         if not hasattr(datamodule, "training_images"):
             raise LitDigitsError("a patch-whitening network needs a lit_digits data module to fit its first layer to")
-        images = datamodule.training_images(WHITENING_IMAGES)
+        images = datamodule.training_images(max(layer.fit_images for layer in layers))
         normalized = (images - self.mean.cpu()) / self.std.cpu()
         for layer in layers:
-            layer.fit(normalized)
+            layer.fit(normalized[: layer.fit_images])
 
     def configure_model(self) -> None:
         """Compile the network once, where ``compile`` asks for it and a Trainer runs it on a
@@ -191,25 +200,17 @@ class ImageClassifier(LightningModule):
         self.net_compiled = True
 
     def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
-        """The recipe's learning rate at optimizer step ``step`` of a run of ``epochs`` epochs."""
+        """The rate of ``lr_schedule`` (the parameters no group takes) at optimizer step ``step``
+        of a run of ``epochs`` epochs."""
         return self.lr_schedule(step, steps_per_epoch, epochs)
 
     def optimizer_and_scheduler(self, steps_per_epoch: int, epochs: int) -> tuple[torch.optim.Optimizer, LambdaLR]:
         """The recipe's optimizer over the trainable parameters, and a per-step scheduler that
-        gives it ``lr_schedule``'s rate (also what the benchmarks' hand-written loops use)."""
+        gives each parameter group its schedule's rate (also what the benchmarks' hand-written
+        loops use)."""
         trainable = [(name, p) for name, p in self.named_parameters() if p.requires_grad]
-        if self.bias_lr_factor == 1:
-            optimizer = self.make_optimizer([p for _, p in trainable])
-        else:
-            weights = [p for name, p in trainable if not name.endswith("bias")]
-            biases = [p for name, p in trainable if name.endswith("bias")]
-            optimizer = self.make_optimizer([{"params": weights}, {"params": biases, "lr_factor": self.bias_lr_factor}])
-        for group in optimizer.param_groups:
-            # LambdaLR multiplies this by the schedule's value: the schedule's rate (x the factor)
-            factor = group.get("lr_factor", 1.0)
-            group["lr"] = factor
-            group["weight_decay"] = group.get("weight_decay", 0.0) / factor
-        return optimizer, LambdaLR(optimizer, lambda step: self.learning_rate(step, steps_per_epoch, epochs))
+        return make_optimizer(trainable, self.param_groups, self.make_optimizer, self.lr_schedule,
+                              steps_per_epoch, epochs, self.bias_lr_factor)  # fmt: skip
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         epochs = self.trainer.max_epochs
@@ -316,11 +317,7 @@ class ImageClassifier(LightningModule):
     def learning_rates(self) -> dict[str, float]:
         """The rate of each parameter group for the next step, by ``LearningRateMonitor``'s names."""
         optimizer = self.optimizers(use_pl_optimizer=False)
-        name = f"lr-{type(optimizer).__name__}"
-        groups = optimizer.param_groups
-        if len(groups) == 1:
-            return {name: float(groups[0]["lr"])}
-        return {f"{name}/pg{i}": float(group["lr"]) for i, group in enumerate(groups, 1)}
+        return {name: float(group["lr"]) for name, group in zip(learning_rate_names(optimizer), optimizer.param_groups)}
 
     def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:
         x, y = batch

@@ -7,9 +7,9 @@ from torch import nn, optim
 
 from lit_digits.data.cifar import CIFAR10_MEAN, CIFAR10_STD
 from lit_digits.models.classifier import ImageClassifier
-from lit_digits.models.spec import spec
 from lit_digits.nets import ResNet9
 from lit_digits.schedules import LRSchedule, Triangular
+from lit_digits.spec import spec
 
 NET = spec(ResNet9)
 OPTIMIZER = spec(optim.SGD, momentum=0.9, nesterov=True, weight_decay=5e-4)

@@ -6,9 +6,9 @@ from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
 from lit_digits.models.classifier import ADAM, ImageClassifier
-from lit_digits.models.spec import spec
 from lit_digits.nets import ConvNet
 from lit_digits.schedules import ExponentialDecay, LRSchedule
+from lit_digits.spec import spec
 
 NET = spec(ConvNet)  # its defaults are the tutorial's network
 SCHEDULE = spec(ExponentialDecay, lr=0.01, decay_steps=2000, min_lr=0.0001)

@@ -1,14 +1,15 @@
-"""Small layers the networks share: activations by name, Keras-style BatchNorm, "same" padding."""
+"""Small layers the networks share: activations by name, Keras-style BatchNorm, "same" padding, a scale."""
 
+import torch
 from torch import nn
 
 from lit_digits.errors import LitDigitsError
 
-ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "none": nn.Identity}
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "none": nn.Identity}
 
 
 def activation(name: str) -> nn.Module:
-    """``relu``, ``sigmoid`` or ``none`` (a linear layer, as Keras's default ``activation=None``)."""
+    """``relu``, ``gelu``, ``sigmoid`` or ``none`` (a linear layer, as Keras's default ``activation=None``)."""
     if name not in ACTIVATIONS:
         raise LitDigitsError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
     return ACTIVATIONS[name]()
@@ -26,3 +27,17 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     out = -(-size // stride)
     total = max((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2
+
+
+class Scale(nn.Module):
+    """Multiply by a constant (DavidNet's 0.125 on the logits)."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}"

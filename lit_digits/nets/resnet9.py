@@ -7,7 +7,7 @@ from torch import nn
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.nets.ghost_batch_norm import GhostBatchNorm
-from lit_digits.nets.layers import norm_layer
+from lit_digits.nets.layers import Scale, norm_layer
 from lit_digits.nets.whitening import PatchWhitening
 
 PREPS = ("conv", "whitening")
@@ -23,20 +23,6 @@ class Residual(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
-
-
-class Scale(nn.Module):
-    """Multiply by a constant (DavidNet's 0.125 on the logits)."""
-
-    def __init__(self, factor: float) -> None:
-        super().__init__()
-        self.factor = factor
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.factor
-
-    def extra_repr(self) -> str:
-        return f"factor={self.factor}"
 
 
 class ResNet9(nn.Sequential):

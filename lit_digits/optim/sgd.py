@@ -7,6 +7,7 @@ import torch
 from torch.optim import Optimizer
 
 from lit_digits.errors import LitDigitsError
+from lit_digits.optim.stepping import loss_of, with_gradients
 
 
 class LrBeforeMomentumSGD(Optimizer):
@@ -36,18 +37,11 @@ class LrBeforeMomentumSGD(Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.grad.add(p, alpha=group["weight_decay"]).mul_(-group["lr"])
-                state = self.state[p]
-                if "velocity" not in state:
-                    state["velocity"] = torch.zeros_like(p)
-                velocity = state["velocity"].mul_(group["momentum"]).add_(d)
-                p.add_(d.add_(velocity, alpha=group["momentum"]) if group["nesterov"] else velocity)
+        loss = loss_of(closure)
+        for group, p, state in with_gradients(self):
+            d = p.grad.add(p, alpha=group["weight_decay"]).mul_(-group["lr"])
+            if "velocity" not in state:
+                state["velocity"] = torch.zeros_like(p)
+            velocity = state["velocity"].mul_(group["momentum"]).add_(d)
+            p.add_(d.add_(velocity, alpha=group["momentum"]) if group["nesterov"] else velocity)
         return loss

@@ -1,0 +1,88 @@
+"""Muon: momentum whose update is orthogonalized by a Newton-Schulz iteration, for convolution filters."""
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+from torch.optim import Optimizer
+
+from lit_digits.errors import LitDigitsError
+from lit_digits.optim.stepping import loss_of, with_gradients
+
+QUINTIC = (3.4445, -4.7750, 2.0315)
+"""The Newton-Schulz coefficients of Keller Jordan's Muon (and of ``torch.optim.Muon``)."""
+
+
+def orthogonalize(g: torch.Tensor, steps: int, coefficients: Sequence[float], eps: float) -> torch.Tensor:
+    """About ``U V^T`` of ``g = U S V^T`` (2-D), by ``steps`` quintic Newton-Schulz iterations in bfloat16.
+
+    The coefficients push small singular values up fast rather than converging, so the result
+    has singular values roughly in [0.5, 1.5] (Jordan's note on the method).
+    """
+    a, b, c = coefficients
+    x = g.bfloat16()
+    x = x / (x.norm() + eps)  # the spectral norm at most 1
+    tall = g.shape[0] > g.shape[1]
+    if tall:
+        x = x.T
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall else x
+
+
+class Muon(Optimizer):
+    """Muon on parameters of any shape, each seen as a matrix of ``len(p)`` rows (a convolution's
+    filters flattened, as airbench does): ``m = momentum m + g``, then with Nesterov
+    ``u = g + momentum m`` (else ``u = m``), ``p -= lr orthogonalize(u)``.
+
+    Args:
+        normalize_weights: before each update, rescale ``p`` to Frobenius norm ``sqrt(len(p))``
+            (airbench94's Muon, for filters followed by BatchNorm, whose output does not
+            depend on their scale: the rescaling keeps the effective step size steady).
+        weight_decay: decoupled, as ``torch.optim.Muon``'s: ``p *= 1 - lr weight_decay``.
+
+    The update is ``torch.optim.Muon``'s with ``adjust_lr_fn`` "original" for matrices with no
+    more rows than columns (tests/test_muon.py compares them); torch's takes 2-D parameters
+    only, and has no weight normalization. Its momentum ``m = momentum m + (1 - momentum) g``
+    differs from this one by a constant factor, which the orthogonalization removes.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
+        lr: float = 0.02,
+        momentum: float = 0.95,
+        nesterov: bool = True,
+        ns_steps: int = 5,
+        ns_coefficients: Sequence[float] = QUINTIC,
+        eps: float = 1e-7,
+        weight_decay: float = 0.0,
+        normalize_weights: bool = False,
+    ) -> None:
+        if lr < 0 or not 0 <= momentum < 1 or weight_decay < 0 or ns_steps < 1 or len(ns_coefficients) != 3:
+            raise LitDigitsError(
+                "Muon needs lr >= 0, momentum in [0, 1), weight_decay >= 0, ns_steps >= 1 and three "
+                f"ns_coefficients; got {lr}, {momentum}, {weight_decay}, {ns_steps}, {list(ns_coefficients)}"
+            )
+        defaults = {"lr": lr, "momentum": momentum, "nesterov": nesterov, "ns_steps": ns_steps,
+                    "ns_coefficients": tuple(ns_coefficients), "eps": eps, "weight_decay": weight_decay,
+                    "normalize_weights": normalize_weights}  # fmt: skip
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        loss = loss_of(closure)
+        for group, p, state in with_gradients(self):
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = torch.zeros_like(p.grad)
+            buffer = state["momentum_buffer"].mul_(group["momentum"]).add_(p.grad)
+            update = p.grad.add(buffer, alpha=group["momentum"]) if group["nesterov"] else buffer
+            if group["normalize_weights"]:
+                p.mul_(len(p) ** 0.5 / p.norm())
+            if group["weight_decay"]:
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+            matrix = update.reshape(len(update), -1)
+            step = orthogonalize(matrix, group["ns_steps"], group["ns_coefficients"], group["eps"])
+            p.add_(step.view_as(p).to(p.dtype), alpha=-group["lr"])
+        return loss

@@ -1,0 +1,166 @@
+"""The airbench recipe's parts: its network, optimizer groups, alternating flip and six-view TTA."""
+
+import csv
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+from cli_helpers import CONFIGS, SMALL_AIR, fit, run_cli
+
+from lit_digits import CIFAR10DataModule, ImageClassifier, LitDigitsError
+from lit_digits.models.test_time import averaged_views
+from lit_digits.nets import AirbenchNet
+from lit_digits.optim import CombinedOptimizer, Muon, ParamGroup
+from lit_digits.schedules import Constant, LinearDecay
+
+
+def test_network_is_airbenchs_with_frozen_whitening_and_batch_norm_scales():
+    net = AirbenchNet()
+    assert sum(p.numel() for p in net.parameters() if p.requires_grad) == 1_971_352
+    assert net(torch.rand(4, 3, 32, 32)).shape == (4, 10)
+    assert not any(n.weight.requires_grad for n in net.modules() if isinstance(n, torch.nn.BatchNorm2d))
+    norm = net.group1.norm1
+    assert (norm.momentum, norm.eps) == (0.4, 1e-12)
+    assert "whiten.weight" in dict(net.named_buffers())  # fitted, never trained
+    assert net.head.bias is None and net.head.weight.std().item() == pytest.approx(1.0)
+    filters = net.group2.conv2.weight  # 256 -> 256: every filter starts as the identity
+    assert torch.equal(filters[:, :, 1, 1], torch.eye(256)) and filters.sum() == 256
+
+
+def test_whitening_filters_are_the_patch_eigenvectors_and_their_negatives():
+    net = AirbenchNet()
+    images = torch.randn(50, 3, 32, 32)
+    net.whiten.fit(images)
+    w = net.whiten.weight.flatten(1)
+    assert w.shape == (24, 12) and torch.allclose(w[12:], -w[:12])
+    patches = F.unfold(images, 2).transpose(1, 2).reshape(-1, 12)
+    whitened = patches @ w[:12].T
+    covariance = whitened.T @ whitened / len(patches)
+    torch.testing.assert_close(covariance, torch.eye(12), atol=0.02, rtol=0)
+
+
+def recipe(**kwargs) -> ImageClassifier:
+    """configs/cifar_air.yaml's groups, from Python, on a small network."""
+    groups = [
+        ParamGroup(["net.group*.conv*.weight"], optimizer=Muon, lr_schedule=LinearDecay(0.24)),
+        ParamGroup(["net.head.weight"], lr_schedule=LinearDecay(1340.0), weight_decay=3e-6),
+        ParamGroup(["net.whiten.bias"], lr_schedule=LinearDecay(106.0, end_epoch=3)),
+    ]
+    options = {"optimizer": torch.optim.SGD, "lr_schedule": LinearDecay(106.0), "param_groups": groups, **kwargs}
+    return ImageClassifier(AirbenchNet(widths=(8, 16, 16)), **options)
+
+
+def test_each_parameter_group_gets_its_optimizer_schedule_and_weight_decay():
+    optimizer, scheduler = recipe().optimizer_and_scheduler(steps_per_epoch=10, epochs=8)
+    assert isinstance(optimizer, CombinedOptimizer)
+    sgd, muon = optimizer.optimizers
+    assert isinstance(sgd, torch.optim.SGD) and isinstance(muon, Muon)
+    assert [len(g["params"]) for g in sgd.param_groups] == [6, 1, 1]  # BatchNorm biases, head, whitening bias
+    assert len(muon.param_groups[0]["params"]) == 6 and all(p.ndim == 4 for p in muon.param_groups[0]["params"])
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.0, 3e-6, 0.0, 0.0]
+    for step in (0, 40):
+        rates = [base * rate(step) for base, rate in zip(scheduler.base_lrs, scheduler.lr_lambdas)]
+        expected = [106 * (1 - step / 80), 1340 * (1 - step / 80), 106 * max(0, 1 - step / 30), 0.24 * (1 - step / 80)]
+        assert rates == pytest.approx(expected)
+
+
+def test_a_group_that_matches_no_parameter_is_a_clear_error():
+    model = recipe(param_groups=[ParamGroup(["net.group*.conv*.weight"]), ParamGroup(["net.group1.conv1.weight"])])
+    with pytest.raises(LitDigitsError, match=r"param_groups\[1\].*match no trainable parameter.*whiten.bias"):
+        model.optimizer_and_scheduler(steps_per_epoch=10, epochs=8)
+
+
+def test_one_optimizer_is_not_wrapped_and_groups_without_their_own_join_it():
+    model = recipe(param_groups=[ParamGroup(["net.head.weight"], lr_schedule=Constant(0.5))])
+    optimizer, scheduler = model.optimizer_and_scheduler(steps_per_epoch=10, epochs=8)
+    assert type(optimizer) is torch.optim.SGD and len(optimizer.param_groups) == 2
+    assert [base * rate(10) for base, rate in zip(scheduler.base_lrs, scheduler.lr_lambdas)] == pytest.approx(
+        [106 * (1 - 10 / 80), 0.5]
+    )
+
+
+def alternating(cifar_dir: Path, epoch: int, seed: int = 0) -> torch.Tensor:
+    torch.manual_seed(seed)
+    datamodule = CIFAR10DataModule(cifar_dir, batch_size=100, crop_padding=0, flip="alternating", cutout_size=0)
+    datamodule.setup("fit")
+    images = datamodule.train_dataloader().dataset.images.float() / 255  # in the data set's order
+    return datamodule.augment(images, epoch)
+
+
+def test_alternating_flip_mirrors_a_fixed_half_then_every_image_in_odd_epochs(cifar_dir):
+    datamodule = CIFAR10DataModule(cifar_dir, batch_size=100, crop_padding=0, flip=False)
+    datamodule.setup("fit")
+    original = datamodule.training_images(100)
+    even, odd = alternating(cifar_dir, 0), alternating(cifar_dir, 1)
+    assert torch.equal(alternating(cifar_dir, 2), even) and torch.equal(odd, even.flip(-1))
+    mirrored = [not torch.equal(e, o) for e, o in zip(even, original)]
+    assert 30 < sum(mirrored) < 70
+    for e, o, m in zip(even, original, mirrored):
+        assert torch.equal(e, o.flip(-1) if m else o)
+    assert not torch.equal(alternating(cifar_dir, 0, seed=1), even)  # the run's seed draws the half
+
+
+def test_alternating_flip_fits_whitening_to_the_images_as_they_are(cifar_dir):
+    torch.manual_seed(0)
+    datamodule = CIFAR10DataModule(cifar_dir, batch_size=100, flip="alternating")
+    datamodule.setup("fit")
+    plain = CIFAR10DataModule(cifar_dir, batch_size=100, flip=False)
+    plain.setup("fit")
+    assert torch.equal(datamodule.training_images(60), plain.training_images(60))
+
+
+def test_six_view_tta_weights_the_views_as_airbench():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.LazyLinear(10))
+    x = torch.randn(5, 3, 8, 8)
+    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
+    views = [x, padded[..., :8, :8], padded[..., 2:, 2:]]
+    mirror = [0.5 * net(v) + 0.5 * net(v.flip(-1)) for v in views]
+    expected = 0.5 * mirror[0] + 0.25 * mirror[1] + 0.25 * mirror[2]
+    torch.testing.assert_close(averaged_views(net, x, flip=True, translate=True), expected)
+    torch.testing.assert_close(averaged_views(net, x, flip=True, translate=False), mirror[0])
+    torch.testing.assert_close(averaged_views(net, x, flip=False, translate=False), net(x))
+
+
+def test_recipe_trains_from_python_with_both_optimizers(cifar_dir):
+    model = recipe(tta_flip=True, tta_translate=True)
+    trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=20, crop_padding=2, flip="alternating", cutout_size=0))
+    for name, p in model.named_parameters():
+        assert p.requires_grad == (not torch.equal(p, before[name])), name  # trained ones moved, frozen ones not
+    assert 0 <= trainer.callback_metrics["val_acc"] <= 1
+
+
+def test_config_fits_and_its_checkpoint_tests_and_loads_without_code(cifar_dir, tmp_path):
+    run = fit("cifar_air", cifar_dir, *SMALL_AIR, "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0",
+              "--trainer.log_every_n_steps", "2", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    folder = tmp_path / "runs" / "cifar_air" / "version_0"
+    checkpoint = torch.load(folder / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["hyper_parameters"]["param_groups"][0]["params"] == ["net.group*.conv*.weight"]
+    with open(folder / "metrics.csv") as table:
+        columns = next(csv.reader(table))
+    assert {"lr-SGD/pg1", "lr-SGD/pg2", "lr-SGD/pg3", "lr-Muon"} <= set(columns)
+    tested = run_cli("test", "--config", str(CONFIGS / "cifar_air.yaml"), "--data.data_dir", str(cifar_dir),
+                     *SMALL_AIR, "--ckpt_path", "best", cwd=tmp_path)  # fmt: skip
+    assert tested.returncode == 0, tested.stderr
+    assert "test_acc" in tested.stdout
+
+
+def test_config_reads_like_the_reference_hyperparameters():
+    config = yaml.safe_load((CONFIGS / "cifar_air.yaml").read_text())
+    model, data = config["model"]["init_args"], config["data"]["init_args"]
+    assert config["trainer"]["max_epochs"] == 8 and data["batch_size"] == 2000 and data["flip"] == "alternating"
+    assert model["label_smoothing"] == 0.2 and model["tta_flip"] and model["tta_translate"]
+    muon = model["param_groups"][0]["optimizer"]["init_args"]
+    assert (muon["momentum"], muon["ns_steps"], muon["normalize_weights"]) == (0.6, 3, True)
+
+
+def test_report_draws_every_groups_schedule_from_the_config(tmp_path):
+    result = run_cli("report", "--config", str(CONFIGS / "cifar_air.yaml"), "--out", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "lr_schedule.png").stat().st_size > 10_000
