@@ -38,11 +38,10 @@ class LitDigitsCLI(LightningCLI):
     ``--trainer.logger`` says otherwise. ``validate``, ``test`` and ``predict`` write none.
 
     Nothing overwrites an earlier run's files: checkpoints are written atomically
-    (``AtomicCheckpointIO``), concurrent fits get distinct folders, ``fit --ckpt_path
-    last`` continues the run in its own folder, appending to its metrics.csv, and a run has one
-    writer at a time (``before_fit``). SIGTERM and
-    Ctrl-C end training between two steps, save ``last.ckpt`` and exit with status 143 or 130
-    (``RunCheckpoints``).
+    (``AtomicCheckpointIO``), concurrent fits get distinct folders, ``fit --ckpt_path last``
+    continues the run in its own folder, appending to its metrics.csv, and a run has one writer
+    at a time (``before_fit``). SIGTERM and Ctrl-C end training between two steps, save
+    ``last.ckpt`` and exit with status 143 or 130 (``RunCheckpoints``).
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
     ``--ckpt_path best`` and ``--ckpt_path last`` name the newest ``best.ckpt`` /
