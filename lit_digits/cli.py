@@ -22,8 +22,9 @@ from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
 from lit_digits.progress import TimedProgressBar
 from lit_digits.run_checkpoints import EXIT_CODES, CtrlC, RunCheckpoints
+from lit_digits.run_hold import RunHold
 from lit_digits.runs import RunConfig, RunLogger, run_version
-from lit_digits.settings import check_seed, check_trainer_settings
+from lit_digits.settings import check_config_files, check_seed, check_trainer_settings
 from lit_digits.xla_compiles import XLAGraphCheck
 
 
@@ -37,10 +38,10 @@ class LitDigitsCLI(LightningCLI):
     ``--trainer.logger`` says otherwise. ``validate``, ``test`` and ``predict`` write none.
 
     Nothing overwrites an earlier run's files: checkpoints are written atomically
-    (``AtomicCheckpointIO``), concurrent fits get distinct folders, and ``fit --ckpt_path
-    last`` continues the run in its own folder, appending to its metrics.csv. SIGTERM and
-    Ctrl-C end training between two steps, save ``last.ckpt`` and exit with status 143 or 130
-    (``RunCheckpoints``).
+    (``AtomicCheckpointIO``), concurrent fits get distinct folders, ``fit --ckpt_path last``
+    continues the run in its own folder, appending to its metrics.csv, and a run has one writer
+    at a time (``before_fit``). SIGTERM and Ctrl-C end training between two steps, save
+    ``last.ckpt`` and exit with status 143 or 130 (``RunCheckpoints``).
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
     ``--ckpt_path best`` and ``--ckpt_path last`` name the newest ``best.ckpt`` /
@@ -65,6 +66,8 @@ class LitDigitsCLI(LightningCLI):
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
         """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
         and check the file, before Lightning reads the model's settings from it."""
+        if args is None or isinstance(args, list):
+            check_config_files(sys.argv[1:] if args is None else args)
         super().parse_arguments(parser, args)
         check_seed(self._parsed().get("seed_everything"))
         subcommand = self.config.get("subcommand")
@@ -133,6 +136,19 @@ class LitDigitsCLI(LightningCLI):
         runs = self.runs_dir()
         version = run_version(Path(ckpt_path), runs) if ckpt_path else None
         return RunLogger(str(runs.parent), name=runs.name, version=version)
+
+    def before_fit(self) -> None:
+        """Make this fit its run folder's one writer (``RunLogger.hold``) before it writes there,
+        on global rank 0 only, so that every process of a run, on every node, writes under one hold.
+        Lightning's own CSVLogger cannot keep a hold to the end of the run: with it, the folder is
+        only checked to be held by no one."""
+        logger = self.trainer.logger
+        if not self.trainer.is_global_zero or not isinstance(logger, CSVLogger):
+            return
+        if isinstance(logger, RunLogger):
+            logger.hold()
+        elif Path(logger.log_dir).is_dir():
+            RunHold(Path(logger.log_dir)).release()
 
     def before_predict(self) -> None:
         if self._get(self.config, "ckpt_path") is None:

@@ -3,8 +3,6 @@
 Uses matplotlib's object API with the Agg canvas, so it needs no display.
 """
 
-import csv
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,23 +14,6 @@ def _save(figure: Figure, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=110, bbox_inches="tight")
     return out
-
-
-def read_metrics(metrics_csv: Path) -> dict[str, dict[float, float]]:
-    """Lightning's CSVLogger file as ``{column: {epoch or step: value}}`` (blank cells skipped).
-
-    Columns whose name starts with ``lr-`` are keyed by step, the others by epoch. A later row
-    supersedes an earlier one of the same key: a resumed run appends again the steps that its
-    killed predecessor wrote after its last checkpoint.
-    """
-    series: dict[str, dict[float, float]] = defaultdict(dict)
-    with metrics_csv.open() as file:
-        for row in csv.DictReader(file):
-            for column, value in row.items():
-                if value and column not in ("epoch", "step"):
-                    key = float(row["step"]) if column.startswith("lr-") else float(row["epoch"])
-                    series[column][key] = float(value)
-    return series
 
 
 def plot_curves(metrics: dict[str, dict[float, float]], out: Path) -> Path:
@@ -48,7 +29,8 @@ def plot_curves(metrics: dict[str, dict[float, float]], out: Path) -> Path:
                 axes.plot([e + 1 for e in epochs], [metrics[column][e] for e in epochs], marker="o", label=column)
         axes.set(xlabel="epoch", title=kind)
         axes.grid(alpha=0.3)
-        axes.legend()
+        if axes.get_legend_handles_labels()[0]:  # a damaged metrics.csv may have lost every such column
+            axes.legend()
     return _save(figure, out)
 
 

@@ -1,6 +1,7 @@
 """``lit_digits report``: the pictures of a finished run, or of a recipe's schedule before training."""
 
 import argparse
+import logging
 import math
 import pickle
 import warnings
@@ -11,9 +12,12 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
+from lit_digits.metrics_csv import read_metrics
 from lit_digits.models import ImageClassifier
 from lit_digits.optim.groups import learning_rate_names
-from lit_digits.plots import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes, read_metrics
+from lit_digits.plots import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes
+
+log = logging.getLogger(__name__)
 
 USAGE = """lit_digits report RUN_DIR_OR_CHECKPOINT [--out DIR] [--data_dir DIR]
        lit_digits report --config CONFIG [--model.* ... overrides] [--out DIR]"""
@@ -66,20 +70,28 @@ def run_report(run: Path, out: Path | None, data_dir: str | None) -> list[Path]:
     """All pictures of a finished run: from its metrics.csv and from its checkpoint on the test split."""
     checkpoint, run_dir = _locate(run)
     out = out or run_dir / "report"
-    written = []
     metrics_csv = run_dir / "metrics.csv"
-    if metrics_csv.is_file():
-        metrics = read_metrics(metrics_csv)
-        written.append(plot_curves(metrics, out / "metrics.png"))
-        columns = [c for c in metrics if c.startswith("lr-")]
-        if columns:  # written together, at the logging steps
-            steps = sorted({step for c in columns for step in metrics[c]})
-            rates = {c: [metrics[c].get(step, math.nan) for step in steps] for c in columns}
-            written.append(plot_learning_rate(steps, rates, out / "lr_schedule.png", "learning rates as logged"))
+    written = metrics_pictures(metrics_csv, out) if metrics_csv.is_file() else []
     images, labels, probs, classes = evaluate(checkpoint, data_dir)
     written.append(plot_mistakes(images, labels, probs, classes, out / "mistakes.png"))
     confusion = MulticlassConfusionMatrix(len(classes))(probs, labels)
     written.append(plot_confusion(confusion, classes, out / "confusion.png"))
+    return written
+
+
+def metrics_pictures(metrics_csv: Path, out: Path) -> list[Path]:
+    """The curves and logged learning rates of what is sound in ``metrics_csv``; what was
+    skipped as damaged is named in one note."""
+    metrics, skipped = read_metrics(metrics_csv)
+    if skipped:
+        shown = "; ".join(skipped[:3]) + ("; ..." if len(skipped) > 3 else "")
+        log.warning(f"{metrics_csv}: skipped {len(skipped)} damaged line(s) or value(s) ({shown}); drawing the rest")
+    written = [plot_curves(metrics, out / "metrics.png")] if metrics else []
+    columns = [c for c in metrics if c.startswith("lr-")]
+    if columns:  # written together, at the logging steps
+        steps = sorted({step for c in columns for step in metrics[c]})
+        rates = {c: [metrics[c].get(step, math.nan) for step in steps] for c in columns}
+        written.append(plot_learning_rate(steps, rates, out / "lr_schedule.png", "learning rates as logged"))
     return written
 
 

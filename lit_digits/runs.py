@@ -1,7 +1,5 @@
 """Run folders (``runs/<config>/version_N/``) that no later command deletes or overwrites."""
 
-import csv
-import os
 import re
 from pathlib import Path
 
@@ -11,6 +9,10 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
+
+from lit_digits.errors import LitDigitsError
+from lit_digits.metrics_csv import header_for_appending
+from lit_digits.run_hold import LOCK_FILE, RunHold
 
 _VERSION = re.compile(r"version_(\d+)")
 SETUP_FILES = ("config.yaml", "hparams.yaml")
@@ -43,13 +45,18 @@ def run_version(checkpoint: Path, folder: Path) -> int | None:
 
 class _AppendingWriter(ExperimentWriter):
     """Lightning's CSV writer, minus deleting an existing metrics.csv: rows are appended to it,
-    under its header (widened, should new columns come)."""
+    under its header (widened, should new columns come), once it reads as sound
+    (``header_for_appending``); a last line cut short of its line end (a killed write) is ended
+    first, so that the first appended row stays a row of its own."""
 
     def __init__(self, log_dir: str) -> None:
         super().__init__(log_dir)
-        if os.path.isfile(self.metrics_file_path):
-            with open(self.metrics_file_path, newline="") as file:
-                self.metrics_keys = next(csv.reader(file), [])
+        path = Path(self.metrics_file_path)
+        if path.is_file():
+            self.metrics_keys = header_for_appending(path)
+            if not path.read_bytes().endswith(b"\n"):
+                with path.open("ab") as file:
+                    file.write(b"\r\n")  # csv's line end, as Lightning writes it
 
     def _check_log_dir_exists(self) -> None:
         pass
@@ -63,12 +70,30 @@ class RunLogger(CSVLogger):
     distinct folders; ``version`` (a resumed run's) appends to that folder's metrics.csv
     instead of deleting it; a new run that fails before its first logged step removes its folder
     (then empty, or holding only the config and hyperparameters written at setup).
+    ``hold()`` makes this process the folder's one writer until ``finalize``.
     """
 
     def __init__(self, save_dir: str, name: str, version: int | None = None) -> None:
         super().__init__(save_dir, name=name, version=version)
         self.chosen_version = version
         self.reserved_folder = False
+        self.run_hold: RunHold | None = None
+
+    def hold(self) -> None:
+        """Hold the run folder (``RunHold``: refused if another fit writes it), then check the
+        metrics.csv that this run would append to. The CLI calls it on global rank 0 before fit
+        writes anything; the other processes of a run write nothing of their own there."""
+        if self.run_hold is not None:
+            return
+        folder = Path(self.log_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        hold = RunHold(folder)
+        try:
+            _ = self.experiment  # built now: its writer checks the metrics.csv this run appends to
+        except LitDigitsError:
+            hold.release()
+            raise
+        self.run_hold = hold
 
     @property
     def version(self) -> int:
@@ -90,12 +115,20 @@ class RunLogger(CSVLogger):
     def finalize(self, status: str) -> None:
         super().finalize(status)
         folder = Path(self.log_dir)
-        if status != "failed" or not self.reserved_folder or not folder.is_dir():
-            return
-        setup_files = [folder / name for name in SETUP_FILES]
-        if all(path in setup_files for path in folder.iterdir()):
-            for path in setup_files:
+        ours = [folder / name for name in (*SETUP_FILES, LOCK_FILE)]
+        empty = (
+            status == "failed"
+            and self.reserved_folder
+            and folder.is_dir()
+            and all(path in ours for path in folder.iterdir())
+        )
+        if empty:
+            for path in ours:  # the lock file too, while held, so no one takes over a folder about to go
                 path.unlink(missing_ok=True)
+        if self.run_hold is not None:
+            self.run_hold.release()
+            self.run_hold = None
+        if empty:
             folder.rmdir()
 
 

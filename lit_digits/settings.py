@@ -1,6 +1,9 @@
-"""Trainer settings that Lightning takes without a word and then cannot run with."""
+"""Settings that Lightning takes without a word and then cannot run with, and config files
+that its parser cannot read."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from lit_digits.errors import LitDigitsError
@@ -29,3 +32,19 @@ def check_seed(seed: Any) -> None:
     """``--seed_everything`` takes a whole number from 0 to 2**32 - 1 (or true, for a random one)."""
     if isinstance(seed, int) and not isinstance(seed, bool) and seed not in SEEDS:
         raise LitDigitsError(f"--seed_everything must be from 0 to {SEEDS[-1]} (or true for a random seed), got {seed}")
+
+
+def check_config_files(args: Sequence[str]) -> None:
+    """Each ``--config FILE`` among ``args`` is UTF-8 text, as YAML must be (the parser would end
+    in a ``UnicodeDecodeError`` traceback, naming no file)."""
+    given = [value for option, value in pairwise(args) if option == "--config"]
+    given += [option.removeprefix("--config=") for option in args if option.startswith("--config=")]
+    for path in map(Path, given):
+        if path.is_file():  # else a YAML string, or a path the parser refuses itself
+            try:
+                path.read_bytes().decode()
+            except UnicodeDecodeError as err:
+                raise LitDigitsError(
+                    f"config {path} is not UTF-8 text (byte {err.start}: {err.reason}); it is damaged, "
+                    "or not a YAML file: fix it or pass another"
+                ) from None

@@ -16,13 +16,17 @@ QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--t
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the CLI with ``args``; returns the finished process (stdout and stderr as text)."""
+    """Run the CLI with ``args``; returns the finished process (stdout and stderr as text).
+    A ``PYTHONPATH`` in ``env`` goes before this process's own, which stays (it may name the tree under test)."""
+    env = {**os.environ, **(env or {})}
+    if os.environ.get("PYTHONPATH") and env["PYTHONPATH"] != os.environ["PYTHONPATH"]:
+        env["PYTHONPATH"] += os.pathsep + os.environ["PYTHONPATH"]
     return subprocess.run(
         [sys.executable, "-m", "lit_digits", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=env,
         timeout=600,
         check=False,
     )

@@ -1,6 +1,10 @@
-"""Tiny MNIST and CIFAR-10 copies written in the real on-disk formats, in temp dirs."""
+"""Tiny MNIST and CIFAR-10 copies written in the real on-disk formats, in temp dirs; a finished
+run of them; the command line run in this process."""
 
+import copy
+import logging
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +63,39 @@ def write_cifar(root: Path, per_batch: int = CIFAR_PER_BATCH) -> Path:
 @pytest.fixture
 def cifar_dir(tmp_path: Path) -> Path:
     return write_cifar(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def fitted_run(tmp_path_factory) -> Path:
+    """A finished one-epoch run of configs/mnist.yaml on tiny data, fit in this process (faster than
+    a subprocess): ``WORK/runs/mnist/version_0``, with the data in ``WORK/data``."""
+    from cli_helpers import CONFIGS, QUICK
+
+    from lit_digits.cli import LitDigitsCLI
+
+    work = tmp_path_factory.mktemp("work")
+    data = write_mnist(work / "data")
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter")  # pytest's own sys.argv
+    LitDigitsCLI(args=["fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(data),
+                       "--data.batch_size", "16", *QUICK, "--trainer.default_root_dir", str(work / "runs")])  # fmt: skip
+    return work / "runs" / "mnist" / "version_0"
+
+
+@pytest.fixture
+def lit_digits_main(monkeypatch):
+    """``lit_digits.cli.main`` in this process, returning its exit status (0 when it returns);
+    the logging it sets up for the package is undone after the test. Its stderr is capsys's."""
+    from lit_digits.cli import main
+
+    package = logging.getLogger("lit_digits")
+    for name in ("handlers", "propagate", "level"):
+        monkeypatch.setattr(package, name, copy.copy(getattr(package, name)))
+
+    def run(*args: str) -> int:
+        try:
+            main(list(args))
+        except SystemExit as exit:
+            return exit.code
+        return 0
+
+    return run

@@ -1,16 +1,21 @@
 """A callback the DDP test loads into ``lit_digits fit``: records what each rank saw."""
 
 import json
+import os
 from pathlib import Path
 
 import torch
 from lightning.pytorch import Callback
 
+from lit_digits import LitDigitsError
+from lit_digits.run_hold import RunHold
+
 
 class RecordSamples(Callback):
     """Writes ``rank<N>.json``: training sample indices (decoded from pixels 0 and 1 of each
     image, where the test data stores them), the losses its steps returned, the model's training
-    sums of the (last) epoch, and validation images classified correctly."""
+    sums of the (last) epoch, validation images classified correctly, its pid, and how a hold of
+    the run folder that it tries itself at the start of training is answered."""
 
     def __init__(self, out_dir: str) -> None:
         self.out_dir = Path(out_dir)
@@ -19,6 +24,15 @@ class RecordSamples(Callback):
         self.seen = 0
         self.training: dict[str, float] = {}
         self.step_losses: list[float] = []
+        self.second_hold = ""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        folder = Path(trainer.log_dir)  # every rank asks: rank 0 broadcasts it
+        try:
+            RunHold(folder).release()
+            self.second_hold = "taken"
+        except LitDigitsError as refused:
+            self.second_hold = str(refused)
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         pixels = (batch[0][:, 0, 0, :2] * 255).round().long()
@@ -41,5 +55,5 @@ class RecordSamples(Callback):
 
     def on_fit_end(self, trainer, pl_module) -> None:
         record = {"indices": self.indices, "correct": self.correct, "seen": self.seen, "training": self.training,
-                  "step_losses": self.step_losses}  # fmt: skip
+                  "step_losses": self.step_losses, "pid": os.getpid(), "second_hold": self.second_hold}  # fmt: skip
         (self.out_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))

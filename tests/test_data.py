@@ -1,11 +1,13 @@
 """MNISTDataModule and CIFAR10DataModule: reading the real formats, loaders, clear errors."""
 
 import pickle
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
-from conftest import CIFAR_PER_BATCH, MNIST_SIZES, write_cifar_batch
+from conftest import CIFAR_PER_BATCH, MNIST_SIZES, write_cifar_batch, write_idx
 
 from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
 
@@ -94,7 +96,7 @@ def test_truncated_cifar_pickle_is_a_clear_error(cifar_dir):
 def test_cifar_pickle_of_wrong_shape_is_a_clear_error(cifar_dir):
     path = cifar_dir / "cifar-10-batches-py" / "test_batch"
     write_cifar_batch(path, torch.zeros(4, 3, 16, 16, dtype=torch.uint8).numpy(), torch.zeros(4).long().numpy())
-    with pytest.raises(LitDigitsError, match="uint8 N x 3072"):
+    with pytest.raises(LitDigitsError, match=r"images should be uint8 N x 3 x 32 x 32, got uint8 of shape 4 x 768"):
         CIFAR10DataModule(cifar_dir).setup("test")
 
 
@@ -134,3 +136,30 @@ def test_bad_settings_are_refused():
         CIFAR10DataModule(padding_mode="mirror")
     with pytest.raises(LitDigitsError, match="batch_size"):
         MNISTDataModule(batch_size=0)
+
+
+@pytest.mark.parametrize(
+    ("data", "labels", "message"),
+    [
+        (np.zeros((20, 3072)), [3] * 20, "images should be uint8 N x 3 x 32 x 32, got float64 of shape 20 x 3072"),
+        (np.zeros((20, 3072), np.uint8), ["3"] * 20, "labels should be integers, got str32 of shape 20, such as '3'"),
+        (np.zeros((20, 3072), np.uint8), [3.0] * 20, "labels should be integers, got float64 of shape 20"),
+        (np.zeros((20, 3072), np.uint8), [3] * 19, "20 images but 19 labels"),
+        (np.zeros((20, 3072), np.uint8), [-1] + [3] * 19, "labels should be in 0..9, got -1..3"),
+        (np.zeros((0, 3072), np.uint8), [], "holds no images"),
+    ],
+)
+def test_cifar_batch_of_wrong_pixel_or_label_type_count_or_range_is_one_line(data, labels, message, cifar_dir):
+    path = cifar_dir / "cifar-10-batches-py" / "test_batch"
+    with path.open("wb") as file:  # protocol 4: 2 pickles empty bytes as a call, which the reader refuses
+        pickle.dump({"data": data, "labels": labels}, file, protocol=4)
+    with pytest.raises(LitDigitsError, match=re.escape(message)) as error:
+        CIFAR10DataModule(cifar_dir).setup("test")
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_mnist_images_and_labels_that_disagree_in_count_are_one_line(mnist_dir):
+    raw = mnist_dir / "MNIST" / "raw"
+    write_idx(raw / "t10k-labels-idx1-ubyte", np.arange(39) % 10, 2049)
+    with pytest.raises(LitDigitsError, match=re.escape(f"MNIST t10k files in {raw}: 40 images but 39 labels")):
+        MNISTDataModule(mnist_dir).setup("test")

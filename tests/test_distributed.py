@@ -1,4 +1,5 @@
-"""Two CPU processes with Lightning's DDP: each rank gets its own half, metrics are global."""
+"""Two CPU processes with Lightning's DDP: each rank gets its own half, metrics are global, and
+rank 0 alone holds the run folder."""
 
 import csv
 import json
@@ -24,7 +25,7 @@ def indexed_mnist(root: Path) -> Path:
     return root
 
 
-def test_ddp_ranks_see_disjoint_halves_and_log_global_accuracy(tmp_path):
+def test_ddp_ranks_see_disjoint_halves_log_global_accuracy_and_write_under_rank_0s_hold(tmp_path):
     data_dir = indexed_mnist(tmp_path / "data")
     run = fit(
         "mnist", data_dir,
@@ -52,3 +53,7 @@ def test_ddp_ranks_see_disjoint_halves_and_log_global_accuracy(tmp_path):
     assert both["images"] == TRAIN
     assert float(row["train_acc"]) == pytest.approx(both["correct"] / both["images"])
     assert float(row["train_loss"]) == pytest.approx(both["loss_sum"] / both["batches"])
+
+    # Rank 0 holds the run folder for the whole run: a hold tried by any rank meanwhile is refused, naming it.
+    for rank in ranks:
+        assert f"being written by another fit (process {ranks[0]['pid']} on " in rank["second_hold"]

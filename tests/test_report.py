@@ -1,5 +1,7 @@
 """``lit_digits report``: PNG pictures of a run, and of a recipe's schedule before training."""
 
+import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -7,7 +9,7 @@ from cli_helpers import CONFIGS, fit, run_cli
 from conftest import write_mnist
 from PIL import Image
 
-from lit_digits.plots import read_metrics
+from lit_digits.metrics_csv import read_metrics
 
 PICTURES = ["metrics.png", "lr_schedule.png", "mistakes.png", "confusion.png"]
 
@@ -98,7 +100,43 @@ def test_rows_a_resumed_run_wrote_again_supersede_the_killed_runs(tmp_path):
         "1,8,0.2,,\n1,8,,0.8,0.7\n"  # epoch 1 again, by the resumed run
         "2,12,0.1,,\n2,12,,0.5,0.9\n"
     )
-    series = read_metrics(metrics)
+    series, skipped = read_metrics(metrics)
+    assert skipped == []
     assert series["val_acc"] == {0.0: 0.4, 1.0: 0.7, 2.0: 0.9}
     assert series["train_loss"] == {0.0: 1.5, 1.0: 0.8, 2.0: 0.5}
     assert series["lr-SGD"] == {4.0: 0.1, 8.0: 0.2, 12.0: 0.1}
+
+
+def test_damaged_lines_of_metrics_csv_are_skipped_each_with_a_note(tmp_path):
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_bytes(
+        b"epoch,step,train_loss,val_acc\r\n0,4,1.5,0.4\r\n"
+        b"1,8,\xff\xfe,0.6\r\n"  # bytes that are no text
+        b"2,12,0.9\r\n3,16,0.8,0.7,9\r\n"  # a field missing, one too many
+        b"4,20,abc,0.8\r\nx,24,0.5,0.9\r\n"  # not a number: a value, the epoch
+        b"5,28,0.4,0.9\r\n6,3"  # cut mid-row
+    )
+    series, skipped = read_metrics(metrics)
+    assert series == {"train_loss": {0.0: 1.5, 5.0: 0.4}, "val_acc": {0.0: 0.4, 4.0: 0.8, 5.0: 0.9}}
+    assert skipped == ["line 3: not UTF-8 text", "line 4: 3 fields, the header has 4",
+                       "line 5: 5 fields, the header has 4", "line 6: train_loss 'abc' is not a number",
+                       "line 7: epoch 'x' or step '24' is not a number", "line 9: 2 fields, the header has 4"]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", ["a bad line", "random bytes"])
+def test_report_of_a_run_with_a_damaged_metrics_csv_draws_what_is_sound_and_names_what_it_skipped(
+    damage, fitted_run, lit_digits_main, capsys, tmp_path
+):
+    run = tmp_path / "run"
+    shutil.copytree(fitted_run, run)
+    metrics = run / "metrics.csv"
+    if damage == "a bad line":
+        metrics.write_bytes(metrics.read_bytes() + b"1,\xff\xfe\r\n")
+    else:
+        metrics.write_bytes(bytes(random.Random(0).randrange(256) for _ in range(300)))
+    assert lit_digits_main("report", str(run)) == 0
+    (note,) = capsys.readouterr().err.strip().splitlines()
+    assert note.startswith(f"{metrics}: skipped 1 damaged line(s) or value(s) (line ") and "drawing the rest" in note
+    assert (run / "report" / "metrics.png").exists() == (damage == "a bad line")
+    for name in ("mistakes.png", "confusion.png"):
+        assert_png(run / "report" / name)

@@ -54,6 +54,7 @@ def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_p
     assert resumed.returncode == 0, resumed.stderr
     assert "Restoring states from the checkpoint path at" in resumed.stderr + resumed.stdout
     assert "version_1" in resumed.stderr + resumed.stdout
+    assert "which ended without releasing it; this fit takes it over" in resumed.stderr  # the killed run's hold
 
     # The resumed run continues in its own folder: one metrics.csv holds all three epochs.
     runs = tmp_path / "runs" / config

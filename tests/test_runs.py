@@ -1,10 +1,13 @@
 """Run folders: what fit writes, what the other commands leave alone, and what no command deletes."""
 
+import shutil
 import subprocess
 import sys
 
 import pytest
 from cli_helpers import CONFIGS, QUICK, SMALL_DAVIDNET, fit, run_cli
+
+from lit_digits.metrics_csv import read_metrics
 
 
 def versions(root, config):
@@ -19,7 +22,7 @@ def test_test_validate_and_predict_write_no_run_folder(mnist_dir, tmp_path):
         assert result.returncode == 0, result.stderr
     assert versions(tmp_path, "mnist") == ["version_0"]
     assert sorted(p.name for p in (tmp_path / "runs" / "mnist" / "version_0").iterdir()) == [
-        "checkpoints", "config.yaml", "hparams.yaml", "metrics.csv"
+        "checkpoints", "config.yaml", "hparams.yaml", "metrics.csv", "writer.lock"
     ]  # fmt: skip
 
 
@@ -76,3 +79,38 @@ def test_a_fit_that_fails_before_training_leaves_no_run_folder(data, failing, re
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert versions(tmp_path, "mnist") == ["version_0"]
     assert (earlier / "notes.txt").read_text() == "mine"
+
+
+def resume_args(runs):
+    return ["fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(runs.parent / "data"),
+            "--data.batch_size", "16", *QUICK, "--trainer.max_epochs", "2", "--trainer.default_root_dir",
+            str(runs), "--ckpt_path", "last"]  # fmt: skip
+
+
+def copy_of(fitted_run, tmp_path):
+    """A copy of the run's ``runs`` folder in ``tmp_path``, beside the run's data; the copied run folder."""
+    shutil.copytree(fitted_run.parents[1], tmp_path / "runs")
+    (tmp_path / "data").symlink_to(fitted_run.parents[2] / "data")
+    return tmp_path / "runs" / "mnist" / "version_0"
+
+
+def test_resuming_a_run_whose_metrics_csv_is_damaged_is_refused_and_changes_nothing(
+    fitted_run, lit_digits_main, capsys, tmp_path
+):
+    run = copy_of(fitted_run, tmp_path)
+    metrics = run / "metrics.csv"
+    metrics.write_bytes(metrics.read_bytes() + b"1,\xff\xfe\r\n")
+    before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    assert lit_digits_main(*resume_args(run.parents[1])) == 1
+    error = capsys.readouterr().err
+    assert f"{metrics} is damaged (line 4: not UTF-8 text), and resuming would append to it" in error
+    assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == before
+
+
+def test_a_resumed_run_ends_a_last_line_cut_short_before_appending(fitted_run, lit_digits_main, tmp_path):
+    run = copy_of(fitted_run, tmp_path)
+    metrics = run / "metrics.csv"
+    metrics.write_bytes(metrics.read_bytes().removesuffix(b"\r\n"))  # a write killed before the line's end
+    assert lit_digits_main(*resume_args(run.parents[1])) == 0
+    series, skipped = read_metrics(metrics)
+    assert skipped == [] and set(series["val_acc"]) == {0.0, 1.0}

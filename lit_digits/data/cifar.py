@@ -1,5 +1,6 @@
 """CIFAR-10 from torchvision's on-disk layout: ``data_dir/cifar-10-batches-py/*`` (pickles)."""
 
+import io
 import pickle
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -9,6 +10,7 @@ import torch
 import torchvision
 
 from lit_digits.data.datamodule import DEFAULT_DATA_DIR, ImageDataModule, Split
+from lit_digits.data.split_check import checked_split
 from lit_digits.errors import LitDigitsError
 
 CIFAR10_MEAN = (125.31 / 255, 122.95 / 255, 113.87 / 255)
@@ -55,7 +57,7 @@ class CIFAR10DataModule(ImageDataModule):
 
     def read_split(self, train: bool) -> Split:
         parts = [read_batch(self.data_dir / _FOLDER / name) for name in _BATCHES[train]]
-        images = np.concatenate([images for images, _ in parts]).reshape(-1, 3, 32, 32)
+        images = np.concatenate([images for images, _ in parts])
         labels = np.concatenate([labels for _, labels in parts])
         return torch.from_numpy(images), torch.from_numpy(labels)
 
@@ -78,18 +80,14 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read one CIFAR-10 batch pickle: ``data`` uint8 N x 3072 and ``labels`` 0..9."""
+    """One CIFAR-10 batch pickle, checked (``checked_split``): images uint8 N x 3 x 32 x 32
+    (``data``, N x 3072 in the file), labels int64 N in 0..9 (``labels``)."""
     fix = "delete it to download a fresh copy"
+    data = path.read_bytes()
     try:
-        with path.open("rb") as file:
-            batch = _ArraysOnly(file, encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
-        raise LitDigitsError(f"{path} is truncated or corrupt ({err}); {fix}") from err
+        batch = _ArraysOnly(io.BytesIO(data), encoding="latin1").load()
+    except Exception as err:  # bytes that are no sound pickle make the unpickler raise anything (KeyError, ...)
+        raise LitDigitsError(f"{path} is truncated or corrupt ({type(err).__name__}: {err}); {fix}") from err
     if not isinstance(batch, dict) or "data" not in batch or "labels" not in batch:
         raise LitDigitsError(f"{path} is not a CIFAR-10 batch (no 'data' and 'labels'); {fix}")
-    images, labels = batch["data"], np.asarray(batch["labels"])
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 2 or images.shape[1] != 3072:
-        raise LitDigitsError(f"{path}: 'data' should be uint8 N x 3072, got {getattr(images, 'shape', images)}; {fix}")
-    if len(labels) != len(images) or labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
-        raise LitDigitsError(f"{path}: expected {len(images)} labels in 0..9, got {len(labels)}; {fix}")
-    return images, labels.astype(np.int64)
+    return checked_split(str(path), batch["data"], batch["labels"], CIFAR10DataModule.image_shape, 10)

@@ -1,5 +1,6 @@
 """MNIST from torchvision's on-disk layout: ``data_dir/MNIST/raw/*-ubyte`` (IDX files)."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import torch
 import torchvision
 
 from lit_digits.data.datamodule import ImageDataModule, Split
+from lit_digits.data.split_check import checked_split
 from lit_digits.errors import LitDigitsError
 
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
@@ -42,12 +44,8 @@ class MNISTDataModule(ImageDataModule):
         prefix = _SPLIT_FILES[train]
         images = read_idx(raw / f"{prefix}-images-idx3-ubyte", _IMAGES_MAGIC, ndim=3)
         labels = read_idx(raw / f"{prefix}-labels-idx1-ubyte", _LABELS_MAGIC, ndim=1)
-        if len(images) != len(labels) or images.shape[1:] != (28, 28) or labels.max(initial=0) > 9:
-            raise LitDigitsError(
-                f"MNIST {prefix} files in {raw} disagree: {images.shape} images, {labels.shape} labels "
-                f"up to {labels.max(initial=0)}; delete them to download a fresh copy"
-            )
-        return torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype(np.int64))
+        images, labels = checked_split(f"MNIST {prefix} files in {raw}", images, labels, self.image_shape, 10)
+        return torch.from_numpy(images.copy()), torch.from_numpy(labels)
 
 
 def read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
@@ -57,7 +55,7 @@ def read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
     if len(data) < header_size or int.from_bytes(data[:4], "big") != magic:
         raise LitDigitsError(f"{path} is not an MNIST IDX file (bad header); delete it to download a fresh copy")
     shape = tuple(int.from_bytes(data[4 * i : 4 * i + 4], "big") for i in range(1, ndim + 1))
-    expected = header_size + int(np.prod(shape))
+    expected = header_size + math.prod(shape)
     if len(data) != expected:
         raise LitDigitsError(
             f"{path} is truncated or corrupt: {len(data)} bytes, its header promises {expected}; "

@@ -1,0 +1,96 @@
+"""Truncations and byte flips of every file a command reads: each damaged copy is read, or refused
+in one line, never a traceback.
+
+The files: MNIST's IDX files and CIFAR-10's batch pickles (fit, validate, test, report), a
+checkpoint (test and report here; fit, validate and predict load it the same way), a run's
+metrics.csv (report draws it, fit --ckpt_path last appends to it) and a run's config.yaml, given
+back with --config (report --config here: it builds what fit would, without training). A run's
+hparams.yaml is written by fit and read by no command. Everything runs in this process.
+"""
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from cli_helpers import CONFIGS
+
+from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
+from lit_digits.metrics_csv import header_for_appending
+from lit_digits.report import metrics_pictures
+
+CASES = range(8)
+
+
+def damaged(data: bytes, case: int) -> bytes:
+    """Damaged copy ``case`` of ``data`` (seeded): cases 0-3 cut it short (to nothing, one byte,
+    a random length, all but its last byte); 4-7 replace one byte, near the start (headers), near
+    the end (a pickle's labels, a CSV's last rows) or anywhere."""
+    rng = random.Random(case)
+    if case < 4:
+        return data[: [0, 1, rng.randrange(len(data)), len(data) - 1][case]]
+    regions = [range(min(64, len(data))), range(max(0, len(data) - 256), len(data)), range(len(data))]
+    at = rng.choice(regions[min(case - 4, 2)])
+    value = rng.choice([byte for byte in range(256) if byte != data[at]])
+    return data[:at] + bytes([value]) + data[at + 1 :]
+
+
+def damage(path: Path, case: int) -> None:
+    path.write_bytes(damaged(path.read_bytes(), case))
+
+
+def read_or_refused_in_one_line(read) -> None:
+    try:
+        read()
+    except LitDigitsError as refused:
+        assert "\n" not in str(refused)
+
+
+def one_line_if_refused(status: int, stderr: str) -> None:
+    """``lit_digits`` ended well (0), with one error line (1), or with its parser's usage (2)."""
+    assert status in (0, 1, 2) and "Traceback" not in stderr, stderr
+    if status == 1:
+        assert len([line for line in stderr.splitlines() if line.startswith("lit_digits: error:")]) == 1, stderr
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("name", ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"])
+def test_damaged_mnist_file_is_read_or_refused_in_one_line(name, case, mnist_dir):
+    damage(mnist_dir / "MNIST" / "raw" / name, case)
+    read_or_refused_in_one_line(lambda: MNISTDataModule(mnist_dir).setup("test"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_damaged_cifar_batch_is_read_or_refused_in_one_line(case, cifar_dir):
+    damage(cifar_dir / "cifar-10-batches-py" / "test_batch", case)
+    read_or_refused_in_one_line(lambda: CIFAR10DataModule(cifar_dir).setup("test"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_damaged_metrics_csv_is_drawn_as_far_as_sound_and_a_resume_refuses_it_in_one_line(case, fitted_run, tmp_path):
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_bytes(damaged((fitted_run / "metrics.csv").read_bytes(), case))
+    metrics_pictures(metrics, tmp_path / "report")  # report skips what is damaged: it never refuses
+    read_or_refused_in_one_line(lambda: header_for_appending(metrics))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_damaged_config_yaml_of_a_run_is_read_or_refused_in_one_line(case, fitted_run, tmp_path, lit_digits_main,
+                                                                     capsys):  # fmt: skip
+    config = tmp_path / "config.yaml"
+    config.write_bytes(damaged((fitted_run / "config.yaml").read_bytes(), case))
+    status = lit_digits_main("report", "--config", str(config), "--out", str(tmp_path))
+    one_line_if_refused(status, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_damaged_checkpoint_is_read_or_refused_in_one_line(case, fitted_run, tmp_path, lit_digits_main, capsys):
+    checkpoint = tmp_path / "last.ckpt"
+    shutil.copy(fitted_run / "checkpoints" / "last.ckpt", checkpoint)
+    damage(checkpoint, case)
+    data = fitted_run.parents[2] / "data"
+    tested = lit_digits_main("test", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(data),
+                             "--trainer.enable_progress_bar", "false", "--ckpt_path", str(checkpoint))  # fmt: skip
+    one_line_if_refused(tested, capsys.readouterr().err)
+    reported = lit_digits_main("report", str(checkpoint), "--out", str(tmp_path / "report"))
+    one_line_if_refused(reported, capsys.readouterr().err)
