@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from jsonargparse import Namespace
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
@@ -22,6 +23,7 @@ from lit_digits.models import ImageClassifier
 from lit_digits.predict import PrintPredictions
 from lit_digits.progress import TimedProgressBar
 from lit_digits.run_checkpoints import EXIT_CODES, CtrlC, RunCheckpoints
+from lit_digits.run_loggers import cannot_start, fill_in, logger_specs, start, with_run_logger
 from lit_digits.runs import RunConfig, RunLogger, run_version
 from lit_digits.settings import check_seed, check_trainer_settings
 from lit_digits.xla_compiles import XLAGraphCheck
@@ -64,12 +66,38 @@ class LitDigitsCLI(LightningCLI):
 
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
         """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
-        and check the file, before Lightning reads the model's settings from it."""
-        super().parse_arguments(parser, args)
+        and check the file, before Lightning reads the model's settings from it; point fit's
+        loggers into its run folder (``run_loggers``), then check the whole config."""
+        parse = parser.parse_object if isinstance(args, (dict, Namespace)) else parser.parse_args
+        self.config = parse(args, _skip_validation=True)  # a logger's save_dir may be lit_digits' to fill
         check_seed(self._parsed().get("seed_everything"))
         subcommand = self.config.get("subcommand")
         if subcommand:
             self._resolve_checkpoint(self.config[subcommand], subcommand)
+        if subcommand == "fit":
+            self._place_loggers(self.config.fit.trainer)
+        try:
+            parser.validate(self.config)
+        except (TypeError, ValueError, KeyError) as err:
+            parser.error(str(err), err)
+
+    def _place_loggers(self, trainer: Namespace) -> None:
+        """``--trainer.logger``'s loggers, with the run folder's place where their settings are the defaults."""
+        specs = logger_specs(trainer)
+        if specs:
+            kept = fill_in(specs, self.runs_dir(), self._resumed_version())
+            trainer.logger = (kept if isinstance(trainer.logger, list) else kept[0]) if kept else None
+
+    def instantiate_classes(self) -> None:
+        """Build the model, data and loggers; a logger that cannot be built is one line (``cannot_start``)."""
+        try:
+            super().instantiate_classes()
+        except (ImportError, OSError, ValueError, TypeError) as err:  # jsonargparse wraps what a class raised
+            cause = _cause(err, (ImportError, OSError))  # a logger's package, or the store it was pointed at
+            specs = logger_specs(self._parsed().get("trainer", {}))
+            if cause is None or not specs:
+                raise
+            raise cannot_start(" ".join(spec.class_path.rpartition(".")[2] for spec in specs), cause) from err
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = self._get(self.config_init, "trainer", default={})
@@ -79,6 +107,8 @@ class LitDigitsCLI(LightningCLI):
         fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
         if trainer.get("logger") in (None, True):  # fit writes a run folder; validate, test and predict none
             kwargs.setdefault("logger", self._run_logger() if fitting else False)
+        elif fitting and trainer.get("logger") is not False:  # the run folder, and the loggers named
+            kwargs.setdefault("logger", with_run_logger(self._run_logger(), trainer["logger"]))
         elif fitting and trainer.get("logger") is False:
             raise LitDigitsError(
                 "fit keeps its checkpoints in a run folder, which --trainer.logger false would leave it without "
@@ -96,15 +126,18 @@ class LitDigitsCLI(LightningCLI):
             raise LitDigitsError(
                 f"{str(err).rstrip('.')}. Change that --trainer setting; --print_config shows them all."
             ) from err
-        logger = built.logger
-        lightnings_csv = isinstance(logger, CSVLogger) and not isinstance(logger, RunLogger)
-        if fitting and lightnings_csv and (Path(logger.log_dir) / "metrics.csv").exists():
-            raise LitDigitsError(
-                f"{logger.log_dir} already holds a run, whose metrics.csv Lightning's CSVLogger would delete; "
-                "pick a new version, or leave --trainer.logger unset: fit --ckpt_path last then continues "
-                "the newest run in its own folder"
-            )
+        for logger in built.loggers:
+            lightnings_csv = isinstance(logger, CSVLogger) and not isinstance(logger, RunLogger)
+            if fitting and lightnings_csv and (Path(logger.log_dir) / "metrics.csv").exists():
+                raise LitDigitsError(
+                    f"{logger.log_dir} already holds a run, whose metrics.csv Lightning's CSVLogger would delete; "
+                    "pick a new version, or leave --trainer.logger unset: fit --ckpt_path last then continues "
+                    "the newest run in its own folder"
+                )
         return built
+
+    def before_fit(self) -> None:
+        start(self.trainer.loggers)
 
     def _parsed(self) -> Any:
         """The parsed config of the subcommand (of the whole parse without one). Usable while
@@ -129,10 +162,13 @@ class LitDigitsCLI(LightningCLI):
 
     def _run_logger(self) -> RunLogger:
         """A new ``version_N`` folder, or the resumed checkpoint's own."""
-        ckpt_path = self._get(self.config, "ckpt_path")
         runs = self.runs_dir()
-        version = run_version(Path(ckpt_path), runs) if ckpt_path else None
-        return RunLogger(str(runs.parent), name=runs.name, version=version)
+        return RunLogger(str(runs.parent), name=runs.name, version=self._resumed_version())
+
+    def _resumed_version(self) -> int | None:
+        """N, if ``--ckpt_path`` is a checkpoint of this config's ``version_N``; else None."""
+        ckpt_path = self._parsed().get("ckpt_path")
+        return run_version(Path(ckpt_path), self.runs_dir()) if ckpt_path else None
 
     def before_predict(self) -> None:
         if self._get(self.config, "ckpt_path") is None:
@@ -224,7 +260,7 @@ def main(args: list[str] | None = None) -> None:
     except LitDigitsError as err:
         message = str(err)
     except ValueError as err:  # jsonargparse wraps what a class refused while it was built from the config
-        cause = _user_error(err)
+        cause = _cause(err, LitDigitsError)
         if cause is None:
             raise
         message = str(cause)
@@ -245,11 +281,11 @@ def main(args: list[str] | None = None) -> None:
     sys.exit(1)
 
 
-def _user_error(err: BaseException) -> LitDigitsError | None:
-    """The ``LitDigitsError`` among the causes of ``err``, if any."""
+def _cause(err: BaseException, kind: type | tuple[type, ...]) -> BaseException | None:
+    """The first exception of type ``kind`` among ``err`` and its causes, if any."""
     seen: set[int] = set()
     while err is not None and id(err) not in seen:
-        if isinstance(err, LitDigitsError):
+        if isinstance(err, kind):
             return err
         seen.add(id(err))
         err = err.__cause__ or err.__context__

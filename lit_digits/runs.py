@@ -3,6 +3,7 @@
 import csv
 import os
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
 from lightning.pytorch import LightningModule, Trainer
@@ -13,8 +14,9 @@ from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
 
 _VERSION = re.compile(r"version_(\d+)")
-SETUP_FILES = ("config.yaml", "hparams.yaml")
-"""What a run writes before its first step; a new run that fails with nothing else is removed."""
+SETUP_FILES = ("config.yaml", "hparams.yaml", "mlflow_run_id.txt", "events.out.tfevents.*")
+"""What a run writes before its first step (the last two: beside MLflow and TensorBoard loggers,
+``run_loggers``); a new run that fails with nothing else is removed."""
 
 
 def reserve_version(folder: Path) -> int:
@@ -92,10 +94,10 @@ class RunLogger(CSVLogger):
         folder = Path(self.log_dir)
         if status != "failed" or not self.reserved_folder or not folder.is_dir():
             return
-        setup_files = [folder / name for name in SETUP_FILES]
-        if all(path in setup_files for path in folder.iterdir()):
-            for path in setup_files:
-                path.unlink(missing_ok=True)
+        files = list(folder.iterdir())
+        if all(any(fnmatch(path.name, name) for name in SETUP_FILES) for path in files):
+            for path in files:
+                path.unlink()
             folder.rmdir()
 
 
