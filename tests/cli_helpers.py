@@ -13,6 +13,15 @@ SMALL_FAST = ["--model.net.init_args.width", "8"]
 QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"]
 
 
+def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with ``env`` added; a PYTHONPATH in ``env`` goes before the one set
+    here, so that the child imports the same lit_digits as the tests."""
+    extra = dict(env or {})
+    if "PYTHONPATH" in extra and os.environ.get("PYTHONPATH"):
+        extra["PYTHONPATH"] = os.pathsep.join([extra["PYTHONPATH"], os.environ["PYTHONPATH"]])
+    return {**os.environ, **extra}
+
+
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the CLI with ``args``; returns the finished process (stdout and stderr as text)."""
     return subprocess.run(
@@ -20,7 +29,7 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=child_env(env),
         timeout=600,
         check=False,
     )
