@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import torch.distributed
 from jsonargparse import Namespace
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -228,6 +229,9 @@ cannot be made there): the user's to fix."""
 ZERO_FLOPS = re.compile(r"\n0 +Total Flops")
 """The model summary's FLOPs line, which Lightning fills only for models with an example input."""
 
+SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
+"""The ``[file.cc:line]`` that gloo's errors start with."""
+
 
 def _quiet(record: logging.LogRecord) -> bool:
     if isinstance(record.msg, str):
@@ -275,10 +279,21 @@ def main(args: list[str] | None = None) -> None:
                    "permissions, or pick another folder for runs with --trainer.default_root_dir")  # fmt: skip
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
         message = f"{str(err).rstrip('.')}. Change one of the settings it names; --print_config shows them all."
+    except RuntimeError as err:  # a collective that lost its peer: another node or process of the run stopped
+        if not _lost_peer(err):
+            raise
+        reason = SOURCE_PREFIX.sub("", str(err).strip().splitlines()[0])
+        message = (f"lost another process of the run ({reason}): it stopped, and its own output says why; "
+                   "then fit --ckpt_path last, on every node, resumes from the last checkpoint")  # fmt: skip
     else:
         return
     print(f"lit_digits: error: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+def _lost_peer(err: RuntimeError) -> bool:
+    """Whether ``err`` is a collective's failure to reach another process (torch's ``DistError``, gloo's transport)."""
+    return isinstance(err, torch.distributed.DistError) or "gloo/transport" in str(err)
 
 
 def _cause(err: BaseException, kind: type | tuple[type, ...]) -> BaseException | None:
