@@ -8,6 +8,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import torch.distributed
+from jsonargparse import Namespace
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
@@ -23,6 +25,7 @@ from lit_digits.predict import PrintPredictions
 from lit_digits.progress import TimedProgressBar
 from lit_digits.run_checkpoints import EXIT_CODES, CtrlC, RunCheckpoints
 from lit_digits.run_hold import RunHold
+from lit_digits.run_loggers import cannot_start, fill_in, logger_specs, start, with_run_logger
 from lit_digits.runs import RunConfig, RunLogger, run_version
 from lit_digits.settings import check_config_files, check_seed, check_trainer_settings
 from lit_digits.xla_compiles import XLAGraphCheck
@@ -65,14 +68,40 @@ class LitDigitsCLI(LightningCLI):
 
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
         """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
-        and check the file, before Lightning reads the model's settings from it."""
+        and check the file, before Lightning reads the model's settings from it; point fit's
+        loggers into its run folder (``run_loggers``), then check the whole config."""
         if args is None or isinstance(args, list):
             check_config_files(sys.argv[1:] if args is None else args)
-        super().parse_arguments(parser, args)
+        parse = parser.parse_object if isinstance(args, (dict, Namespace)) else parser.parse_args
+        self.config = parse(args, _skip_validation=True)  # a logger's save_dir may be lit_digits' to fill
         check_seed(self._parsed().get("seed_everything"))
         subcommand = self.config.get("subcommand")
         if subcommand:
             self._resolve_checkpoint(self.config[subcommand], subcommand)
+        if subcommand == "fit":
+            self._place_loggers(self.config.fit.trainer)
+        try:
+            parser.validate(self.config)
+        except (TypeError, ValueError, KeyError) as err:
+            parser.error(str(err), err)
+
+    def _place_loggers(self, trainer: Namespace) -> None:
+        """``--trainer.logger``'s loggers, with the run folder's place where their settings are the defaults."""
+        specs = logger_specs(trainer)
+        if specs:
+            kept = fill_in(specs, self.runs_dir(), self._resumed_version())
+            trainer.logger = (kept if isinstance(trainer.logger, list) else kept[0]) if kept else None
+
+    def instantiate_classes(self) -> None:
+        """Build the model, data and loggers; a logger that cannot be built is one line (``cannot_start``)."""
+        try:
+            super().instantiate_classes()
+        except (ImportError, OSError, ValueError, TypeError) as err:  # jsonargparse wraps what a class raised
+            cause = _cause(err, (ImportError, OSError))  # a logger's package, or the store it was pointed at
+            specs = logger_specs(self._parsed().get("trainer", {}))
+            if cause is None or not specs:
+                raise
+            raise cannot_start(" ".join(spec.class_path.rpartition(".")[2] for spec in specs), cause) from err
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         trainer = self._get(self.config_init, "trainer", default={})
@@ -82,6 +111,8 @@ class LitDigitsCLI(LightningCLI):
         fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
         if trainer.get("logger") in (None, True):  # fit writes a run folder; validate, test and predict none
             kwargs.setdefault("logger", self._run_logger() if fitting else False)
+        elif fitting and trainer.get("logger") is not False:  # the run folder, and the loggers named
+            kwargs.setdefault("logger", with_run_logger(self._run_logger(), trainer["logger"]))
         elif fitting and trainer.get("logger") is False:
             raise LitDigitsError(
                 "fit keeps its checkpoints in a run folder, which --trainer.logger false would leave it without "
@@ -99,14 +130,14 @@ class LitDigitsCLI(LightningCLI):
             raise LitDigitsError(
                 f"{str(err).rstrip('.')}. Change that --trainer setting; --print_config shows them all."
             ) from err
-        logger = built.logger
-        lightnings_csv = isinstance(logger, CSVLogger) and not isinstance(logger, RunLogger)
-        if fitting and lightnings_csv and (Path(logger.log_dir) / "metrics.csv").exists():
-            raise LitDigitsError(
-                f"{logger.log_dir} already holds a run, whose metrics.csv Lightning's CSVLogger would delete; "
-                "pick a new version, or leave --trainer.logger unset: fit --ckpt_path last then continues "
-                "the newest run in its own folder"
-            )
+        for logger in built.loggers:
+            lightnings_csv = isinstance(logger, CSVLogger) and not isinstance(logger, RunLogger)
+            if fitting and lightnings_csv and (Path(logger.log_dir) / "metrics.csv").exists():
+                raise LitDigitsError(
+                    f"{logger.log_dir} already holds a run, whose metrics.csv Lightning's CSVLogger would delete; "
+                    "pick a new version, or leave --trainer.logger unset: fit --ckpt_path last then continues "
+                    "the newest run in its own folder"
+                )
         return built
 
     def _parsed(self) -> Any:
@@ -132,23 +163,26 @@ class LitDigitsCLI(LightningCLI):
 
     def _run_logger(self) -> RunLogger:
         """A new ``version_N`` folder, or the resumed checkpoint's own."""
-        ckpt_path = self._get(self.config, "ckpt_path")
         runs = self.runs_dir()
-        version = run_version(Path(ckpt_path), runs) if ckpt_path else None
-        return RunLogger(str(runs.parent), name=runs.name, version=version)
+        return RunLogger(str(runs.parent), name=runs.name, version=self._resumed_version())
+
+    def _resumed_version(self) -> int | None:
+        """N, if ``--ckpt_path`` is a checkpoint of this config's ``version_N``; else None."""
+        ckpt_path = self._parsed().get("ckpt_path")
+        return run_version(Path(ckpt_path), self.runs_dir()) if ckpt_path else None
 
     def before_fit(self) -> None:
-        """Make this fit its run folder's one writer (``RunLogger.hold``) before it writes there,
-        on global rank 0 only, so that every process of a run, on every node, writes under one hold.
-        Lightning's own CSVLogger cannot keep a hold to the end of the run: with it, the folder is
-        only checked to be held by no one."""
+        """Make this fit its run folder's one writer (``RunLogger.hold``) before anything writes
+        there, on global rank 0 only, so that every process of a run, on every node, writes under
+        one hold; then start the run's other loggers (``run_loggers.start``). Lightning's own
+        CSVLogger cannot keep a hold to the end of the run: with it, the folder is only checked
+        to be held by no one."""
         logger = self.trainer.logger
-        if not self.trainer.is_global_zero or not isinstance(logger, CSVLogger):
-            return
-        if isinstance(logger, RunLogger):
+        if self.trainer.is_global_zero and isinstance(logger, RunLogger):
             logger.hold()
-        elif Path(logger.log_dir).is_dir():
+        elif self.trainer.is_global_zero and isinstance(logger, CSVLogger) and Path(logger.log_dir).is_dir():
             RunHold(Path(logger.log_dir)).release()
+        start(self.trainer.loggers)
 
     def before_predict(self) -> None:
         if self._get(self.config, "ckpt_path") is None:
@@ -208,6 +242,9 @@ cannot be made there): the user's to fix."""
 ZERO_FLOPS = re.compile(r"\n0 +Total Flops")
 """The model summary's FLOPs line, which Lightning fills only for models with an example input."""
 
+SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
+"""The ``[file.cc:line]`` that gloo's errors start with."""
+
 
 def _quiet(record: logging.LogRecord) -> bool:
     if isinstance(record.msg, str):
@@ -240,7 +277,7 @@ def main(args: list[str] | None = None) -> None:
     except LitDigitsError as err:
         message = str(err)
     except ValueError as err:  # jsonargparse wraps what a class refused while it was built from the config
-        cause = _user_error(err)
+        cause = _cause(err, LitDigitsError)
         if cause is None:
             raise
         message = str(cause)
@@ -255,17 +292,28 @@ def main(args: list[str] | None = None) -> None:
                    "permissions, or pick another folder for runs with --trainer.default_root_dir")  # fmt: skip
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
         message = f"{str(err).rstrip('.')}. Change one of the settings it names; --print_config shows them all."
+    except RuntimeError as err:  # a collective that lost its peer: another node or process of the run stopped
+        if not _lost_peer(err):
+            raise
+        reason = SOURCE_PREFIX.sub("", str(err).strip().splitlines()[0])
+        message = (f"lost another process of the run ({reason}): it stopped, and its own output says why; "
+                   "then fit --ckpt_path last, on every node, resumes from the last checkpoint")  # fmt: skip
     else:
         return
     print(f"lit_digits: error: {message}", file=sys.stderr)
     sys.exit(1)
 
 
-def _user_error(err: BaseException) -> LitDigitsError | None:
-    """The ``LitDigitsError`` among the causes of ``err``, if any."""
+def _lost_peer(err: RuntimeError) -> bool:
+    """Whether ``err`` is a collective's failure to reach another process (torch's ``DistError``, gloo's transport)."""
+    return isinstance(err, torch.distributed.DistError) or "gloo/transport" in str(err)
+
+
+def _cause(err: BaseException, kind: type | tuple[type, ...]) -> BaseException | None:
+    """The first exception of type ``kind`` among ``err`` and its causes, if any."""
     seen: set[int] = set()
     while err is not None and id(err) not in seen:
-        if isinstance(err, LitDigitsError):
+        if isinstance(err, kind):
             return err
         seen.add(id(err))
         err = err.__cause__ or err.__context__

@@ -8,9 +8,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+from lit_digits import slurm
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +33,20 @@ class RunCheckpoints(ModelCheckpoint):
     beside it: at the end of every epoch (after its validation), and when SIGTERM (a
     scheduler's stop, ``kill``, ``docker stop``) or a first Ctrl-C ends training cleanly.
 
-    Lightning itself ends training after the step that SIGTERM arrived in. A Ctrl-C during
-    single-process training is noted, and training ends before the next step starts (a second
-    Ctrl-C stops at once, saving nothing); with several processes, Ctrl-C keeps Lightning's
-    handling, which stops at once. ``lit_digits`` exits with ``EXIT_CODES``.
+    Lightning itself ends single-process training after the step that SIGTERM arrived in. With
+    several processes (DDP, torchrun, SLURM) SIGTERM is only noted, and all of them end training
+    after the same step, decided by a one-number all-reduce after each step (Lightning's own
+    handler broadcasts from inside the signal handler, which deadlocks when the processes get the
+    signal at different points of a step). Under SLURM, its warning before the time limit
+    (``sbatch --signal=SIGUSR1@90``) ends training in the same way, and the first process then
+    requeues the job (``slurm.requeue``): Lightning's own requeue handler, replaced here, would
+    save an ``hpc_ckpt_N.ckpt`` outside the run folder, which the requeued job would then load.
+    A Ctrl-C during single-process training is noted, and training ends before the next step
+    starts (a second Ctrl-C stops at once, saving nothing); with several processes, Ctrl-C keeps
+    Lightning's handling, which stops at once. ``lit_digits`` exits with ``EXIT_CODES``.
 
-    One callback for both files, with nothing to do after a step: Lightning calls every
-    callback at each of a step's six hooks. (``save_last`` would not do: Lightning writes
+    One callback for both files and the stops, with nothing else to do after a step: Lightning
+    calls every callback at each of a step's six hooks. (``save_last`` would not do: Lightning writes
     that copy only when a top-k file is saved, so an epoch that does not improve ``val_acc``
     would leave ``last.ckpt`` behind.) Its state is saved under ``ModelCheckpoint``'s own key,
     so runs saved by a plain ``ModelCheckpoint`` resume with their best score.
@@ -46,8 +56,9 @@ class RunCheckpoints(ModelCheckpoint):
         super().__init__(**BEST)
         self._state_key = ModelCheckpoint(**BEST).state_key  # Lightning reads it at every hook call
         self.ctrl_c = False
-        self.previous_handler: Callable[[int, FrameType | None], Any] | int | None = None
-        self.handling_ctrl_c = False
+        self.stop_signal: str | None = None  # SIGTERM (several processes) or SIGUSR1 (SLURM), once noted
+        self.launcher: Any = None
+        self.previous_handlers: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     @property
     def state_key(self) -> str:
@@ -55,10 +66,22 @@ class RunCheckpoints(ModelCheckpoint):
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
-        self.ctrl_c = False
+        self.ctrl_c, self.stop_signal, self.launcher = False, None, trainer.strategy.launcher
         if trainer.world_size == 1:
-            self.previous_handler = signal.signal(signal.SIGINT, self._on_ctrl_c)
-            self.handling_ctrl_c = True
+            self._handle(signal.SIGINT, self._on_ctrl_c)
+        else:
+            self._handle(signal.SIGTERM, self._on_stop_signal)
+        if SLURMEnvironment.detect():
+            self._handle(signal.SIGUSR1, self._on_stop_signal)
+
+    def _handle(self, signum: int, handler: Callable[[int, FrameType | None], None]) -> None:
+        self.previous_handlers[signum] = signal.signal(signum, handler)
+
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop_signal is None and self.launcher is not None:
+            self.launcher.kill(signum)  # the processes Lightning started itself, as its own handler does
+        self.stop_signal = signal.Signals(signum).name
+        log.info(f"{self.stop_signal}: stopping after this step and saving last.ckpt")
 
     def _on_ctrl_c(self, signum: int, frame: FrameType | None) -> None:
         if self.ctrl_c:
@@ -70,16 +93,24 @@ class RunCheckpoints(ModelCheckpoint):
         if self.ctrl_c:
             raise CtrlC
 
-    def on_train_batch_end(self, *args: object) -> None:
-        """Nothing: both files are written at epoch ends (``ModelCheckpoint`` would check here
-        whether ``every_n_train_steps`` or ``train_time_interval``, both off, asks for a copy)."""
+    def on_train_batch_end(self, trainer: Trainer, *args: object) -> None:
+        """End training here if a process noted a stop signal. No file: both are written at epoch
+        ends (``ModelCheckpoint`` would check here whether ``every_n_train_steps`` or
+        ``train_time_interval``, both off, asks for a copy)."""
+        stop = self.stop_signal is not None
+        if trainer.world_size > 1:
+            stop = trainer.strategy.reduce_boolean_decision(stop, all=False)
+        if stop:
+            raise SIGTERMException
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
         self._restore_handler()
         if isinstance(exception, (SIGTERMException, CtrlC)) and trainer.training:
             path = self._save_last(trainer)
-            if path:
+            if path and trainer.is_global_zero:
                 log.info(f"saved step {trainer.global_step} to {path}; fit --ckpt_path last resumes from it")
+            if path and self.stop_signal == "SIGUSR1" and trainer.is_global_zero:
+                slurm.requeue()
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)
@@ -100,7 +131,8 @@ class RunCheckpoints(ModelCheckpoint):
         return path
 
     def _restore_handler(self) -> None:
-        if self.handling_ctrl_c:
-            previous = self.previous_handler  # None: one set outside Python; Python's own is the closest
-            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
-            self.handling_ctrl_c = False
+        for signum, previous in self.previous_handlers.items():
+            if previous is None:  # one set outside Python; Python's own is the closest
+                previous = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            signal.signal(signum, previous)
+        self.previous_handlers = {}

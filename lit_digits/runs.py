@@ -1,6 +1,7 @@
 """Run folders (``runs/<config>/version_N/``) that no later command deletes or overwrites."""
 
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
 from lightning.pytorch import LightningModule, Trainer
@@ -15,8 +16,9 @@ from lit_digits.metrics_csv import header_for_appending
 from lit_digits.run_hold import LOCK_FILE, RunHold
 
 _VERSION = re.compile(r"version_(\d+)")
-SETUP_FILES = ("config.yaml", "hparams.yaml")
-"""What a run writes before its first step; a new run that fails with nothing else is removed."""
+SETUP_FILES = ("config.yaml", "hparams.yaml", "mlflow_run_id.txt", "events.out.tfevents.*")
+"""What a run writes before its first step (the last two: beside MLflow and TensorBoard loggers,
+``run_loggers``); a new run that fails with nothing else is removed."""
 
 
 def reserve_version(folder: Path) -> int:
@@ -115,16 +117,13 @@ class RunLogger(CSVLogger):
     def finalize(self, status: str) -> None:
         super().finalize(status)
         folder = Path(self.log_dir)
-        ours = [folder / name for name in (*SETUP_FILES, LOCK_FILE)]
-        empty = (
-            status == "failed"
-            and self.reserved_folder
-            and folder.is_dir()
-            and all(path in ours for path in folder.iterdir())
-        )
+        ours = (*SETUP_FILES, LOCK_FILE)
+        removable = status == "failed" and self.reserved_folder and folder.is_dir()
+        files = list(folder.iterdir()) if removable else []
+        empty = removable and all(any(fnmatch(path.name, name) for name in ours) for path in files)
         if empty:
-            for path in ours:  # the lock file too, while held, so no one takes over a folder about to go
-                path.unlink(missing_ok=True)
+            for path in files:  # the lock file too, while held, so no one takes over a folder about to go
+                path.unlink()
         if self.run_hold is not None:
             self.run_hold.release()
             self.run_hold = None

@@ -15,18 +15,23 @@ SMALL_AIR = ["--model.net.init_args.widths", "[8, 16, 256]", "--data.batch_size"
 QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"]
 
 
+def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with ``env`` added; a PYTHONPATH in ``env`` goes before the one set
+    here, so that the child imports the same lit_digits as the tests."""
+    extra = dict(env or {})
+    if "PYTHONPATH" in extra and os.environ.get("PYTHONPATH"):
+        extra["PYTHONPATH"] = os.pathsep.join([extra["PYTHONPATH"], os.environ["PYTHONPATH"]])
+    return {**os.environ, **extra}
+
+
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the CLI with ``args``; returns the finished process (stdout and stderr as text).
-    A ``PYTHONPATH`` in ``env`` goes before this process's own, which stays (it may name the tree under test)."""
-    env = {**os.environ, **(env or {})}
-    if os.environ.get("PYTHONPATH") and env["PYTHONPATH"] != os.environ["PYTHONPATH"]:
-        env["PYTHONPATH"] += os.pathsep + os.environ["PYTHONPATH"]
+    """Run the CLI with ``args``; returns the finished process (stdout and stderr as text)."""
     return subprocess.run(
         [sys.executable, "-m", "lit_digits", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=env,
+        env=child_env(env),
         timeout=600,
         check=False,
     )

@@ -7,12 +7,14 @@ from lightning.pytorch import Callback
 
 
 class SignalAtStep(Callback):
-    """Sends ``signal_name`` (SIGTERM, SIGINT) to this process when training step ``step`` has ended."""
+    """Sends ``signal_name`` (SIGTERM, SIGINT, SIGUSR1) to this process, or with ``to_launcher`` to the
+    process that started it (torchrun's agent), when training step ``step`` has ended."""
 
-    def __init__(self, step: int, signal_name: str) -> None:
+    def __init__(self, step: int, signal_name: str, to_launcher: bool = False) -> None:
         self.step = step
         self.signal = signal.Signals[signal_name]
+        self.to_launcher = to_launcher
 
     def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         if trainer.global_step == self.step:
-            os.kill(os.getpid(), self.signal)
+            os.kill(os.getppid() if self.to_launcher else os.getpid(), self.signal)

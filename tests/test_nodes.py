@@ -1,0 +1,105 @@
+"""Two torchrun "nodes" on this machine (127.0.0.1, gloo, one process each): one run, stopped and resumed together."""
+
+import csv
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from cli_helpers import CONFIGS, child_env
+from test_distributed import TEST, TRAIN, indexed_mnist
+
+TIMEOUT = 240
+"""Seconds both nodes get: a node that waits for a lost peer would fail the test, not hang it."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def two_nodes(tmp_path: Path, *args: str, node_1: tuple[str, ...] = ()) -> list[tuple[int, str]]:
+    """``lit_digits fit`` under torchrun as node 0 and node 1 of two (``node_1``: arguments for node 1
+    only); each node's exit status and output."""
+    port = free_port()
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+                "--master-addr", "127.0.0.1", "--master-port", str(port), "--rdzv-conf", "timeout=60"]  # fmt: skip
+    fit = ["-m", "lit_digits", "fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(tmp_path / "data"),
+           "--trainer.num_nodes", "2", "--trainer.strategy", "ddp", "--trainer.accelerator", "cpu",
+           "--data.batch_size", "8", "--trainer.enable_progress_bar", "false", *args]  # fmt: skip
+    env = child_env({"PYTHONPATH": str(Path(__file__).parent)})
+    commands = [[*torchrun, "--node-rank", str(rank), *fit, *(node_1 if rank else ())] for rank in (0, 1)]
+    nodes = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for command in commands]  # fmt: skip
+    try:
+        outputs = [node.communicate(timeout=TIMEOUT)[0] for node in nodes]
+        return [(node.returncode, output) for node, output in zip(nodes, outputs, strict=True)]
+    finally:
+        for node in nodes:
+            node.kill()
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return indexed_mnist(tmp_path / "data")
+
+
+def finished(results: list[tuple[int, str]]) -> list[str]:
+    """The outputs of two nodes that should both have ended well."""
+    outputs = [output for _, output in results]
+    for (status, output), node in zip(results, (0, 1), strict=True):
+        assert status == 0, f"node {node}:\n{output}"
+    return outputs
+
+
+def test_two_nodes_train_one_run_on_disjoint_shards_and_log_the_global_accuracy(data, tmp_path):
+    finished(two_nodes(tmp_path, "--trainer.max_epochs", "1", "--trainer.callbacks+=ddp_probe.RecordSamples",
+                       "--trainer.callbacks.out_dir", str(tmp_path)))  # fmt: skip
+    runs = tmp_path / "runs" / "mnist"
+    assert [p.name for p in runs.iterdir()] == ["version_0"]
+    run = runs / "version_0"
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "config.yaml", "hparams.yaml", "metrics.csv"]
+
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    first, second = (set(rank["indices"]) for rank in ranks)
+    assert len(ranks[0]["indices"]) == len(ranks[1]["indices"]) == TRAIN // 2
+    assert not first & second and first | second == set(range(TRAIN))
+    (logged,) = [float(row["val_acc"]) for row in csv.DictReader((run / "metrics.csv").open()) if row["val_acc"]]
+    assert ranks[0]["seen"] + ranks[1]["seen"] == TEST
+    assert logged == pytest.approx((ranks[0]["correct"] + ranks[1]["correct"]) / TEST)
+
+
+def test_sigterm_to_both_nodes_saves_last_once_and_both_resume_to_the_end(data, tmp_path):
+    two_epochs = ["--trainer.max_epochs", "2"]
+    stopped = two_nodes(tmp_path, *two_epochs, "--trainer.callbacks+=signal_probe.SignalAtStep",
+                        "--trainer.callbacks.step", "2", "--trainer.callbacks.signal_name", "SIGTERM",
+                        "--trainer.callbacks.to_launcher", "true")  # fmt: skip
+    # Each torchrun agent passes SIGTERM to its worker, which saves and exits 143; the agent itself
+    # then exits 1 (torchrun's SignalException), whatever its worker's status.
+    for status, output in stopped:
+        assert status == 1, output
+        assert output.count("lit_digits: stopped by SIGTERM (exit status 143)") == 1, output
+        assert "Unable to shutdown process" not in output  # the worker ended before torchrun's SIGKILL
+    outputs = "".join(output for _, output in stopped)
+    assert outputs.count("saved step 2 to runs/mnist/version_0/checkpoints/last.ckpt") == 1
+    last = tmp_path / "runs" / "mnist" / "version_0" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["global_step"] == 2
+
+    finished(two_nodes(tmp_path, *two_epochs, "--ckpt_path", "last"))
+    assert torch.load(last, weights_only=True)["epoch"] == 1
+    assert [p.name for p in (tmp_path / "runs" / "mnist").iterdir()] == ["version_0"]
+
+
+def test_when_one_node_dies_the_other_stops_in_one_line(data, tmp_path):
+    (status_0, output_0), (status_1, _) = two_nodes(
+        tmp_path, "--trainer.max_epochs", "3", node_1=("--trainer.callbacks+=kill_probe.KillAtEpoch",
+                                                       "--trainer.callbacks.epoch", "1"),
+    )  # fmt: skip
+    assert status_0 != 0 and status_1 != 0
+    errors = [line for line in output_0.splitlines() if "lit_digits: error:" in line]
+    assert len(errors) == 1 and "lost another process of the run" in errors[0], output_0
+    assert "RuntimeError" not in output_0
