@@ -79,8 +79,14 @@ def _places(logger_class: type, runs: Path, version: int | None) -> dict[str, An
 
 
 def with_run_logger(run: CSVLogger, loggers: Logger | Iterable[Logger]) -> list[Logger]:
-    """``run`` first (the trainer's ``log_dir`` and checkpoint folder are its), then ``loggers``."""
-    return [run, *([loggers] if isinstance(loggers, Logger) else loggers)]
+    """``run`` first (the trainer's ``log_dir`` and checkpoint folder are its), then ``loggers``; where
+    ``loggers`` name a run folder of their own (a ``RunLogger`` of ``run``'s class), that one takes
+    ``run``'s place, so that the folder the user pinned is the one the fit holds and writes."""
+    named = [loggers] if isinstance(loggers, Logger) else list(loggers)
+    pinned = [logger for logger in named if isinstance(logger, type(run))]
+    if pinned:
+        return [pinned[0], *(logger for logger in named if logger is not pinned[0])]
+    return [run, *named]
 
 
 def start(loggers: list[Logger]) -> None:

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -62,7 +63,13 @@ def test_two_nodes_train_one_run_on_disjoint_shards_and_log_the_global_accuracy(
     runs = tmp_path / "runs" / "mnist"
     assert [p.name for p in runs.iterdir()] == ["version_0"]
     run = runs / "version_0"
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "config.yaml", "hparams.yaml", "metrics.csv"]
+    assert sorted(p.name for p in run.iterdir()) == [
+        "checkpoints",
+        "config.yaml",
+        "hparams.yaml",
+        "metrics.csv",
+        "writer.lock",
+    ]
 
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     first, second = (set(rank["indices"]) for rank in ranks)
@@ -84,10 +91,13 @@ def test_sigterm_to_both_nodes_saves_last_once_and_both_resume_to_the_end(data, 
         assert status == 1, output
         assert output.count("lit_digits: stopped by SIGTERM (exit status 143)") == 1, output
         assert "Unable to shutdown process" not in output  # the worker ended before torchrun's SIGKILL
+    # The launcher passes the signal on while the workers train on: they stop after step 2 or 3,
+    # both after the same one, and rank 0 saves it once.
     outputs = "".join(output for _, output in stopped)
-    assert outputs.count("saved step 2 to runs/mnist/version_0/checkpoints/last.ckpt") == 1
+    (saved,) = re.findall(r"saved step (\d+) to runs/mnist/version_0/checkpoints/last.ckpt", outputs)
+    assert int(saved) in (2, 3)
     last = tmp_path / "runs" / "mnist" / "version_0" / "checkpoints" / "last.ckpt"
-    assert torch.load(last, weights_only=True)["global_step"] == 2
+    assert torch.load(last, weights_only=True)["global_step"] == int(saved)
 
     finished(two_nodes(tmp_path, *two_epochs, "--ckpt_path", "last"))
     assert torch.load(last, weights_only=True)["epoch"] == 1
