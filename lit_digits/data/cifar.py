@@ -3,7 +3,7 @@
 import io
 import pickle
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -42,7 +42,7 @@ class CIFAR10DataModule(ImageDataModule):
         val_size: int = 0,
         crop_padding: int = 4,
         padding_mode: str = "reflect",
-        flip: bool | Literal["alternating"] = True,
+        flip: bool | str = True,
         cutout_size: int = 8,
         predict_path: str | None = None,
     ) -> None:

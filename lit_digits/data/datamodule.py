@@ -3,7 +3,6 @@
 import os
 from abc import abstractmethod
 from pathlib import Path
-from typing import Literal
 
 import torch
 from lightning.pytorch import LightningDataModule
@@ -60,7 +59,7 @@ class ImageDataModule(LightningDataModule):
         val_size: int = 0,
         crop_padding: int = 0,
         padding_mode: str = "reflect",
-        flip: bool | Literal["alternating"] = False,
+        flip: bool | str = False,
         cutout_size: int = 0,
         predict_path: str | None = None,
     ) -> None:
