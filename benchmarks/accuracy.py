@@ -1,7 +1,7 @@
 """Test accuracy of a recipe over several seeds, on the real data set.
 
     python benchmarks/accuracy.py --config configs/mnist.yaml --seeds 0 1 2 3 4 \
-        --data_dir ../shared/data [-- --trainer.max_epochs 12 ...]
+        --data_dir DIR [-- --trainer.max_epochs 12 ...]
 
 Each seed trains the config from scratch (``lit_digits fit``'s own classes, in this process)
 and tests the *final* weights on the test split (not the best epoch, which would select on
@@ -26,6 +26,7 @@ from environment import describe
 from lightning.pytorch import Trainer
 
 from lit_digits.cli import LitDigitsCLI
+from lit_digits.data import DEFAULT_DATA_DIR
 
 FIELDS = ["config", "seed", "epochs", "test_acc", "best_val_acc", "wall_s", "device"]
 
@@ -78,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--data_dir", default="../shared/data")
+    parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="the data sets, in torchvision's layout")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("overrides", nargs="*", help="after --: lit_digits fit arguments for every run")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """What each of a run's callbacks costs a training step on the host, measured alone.
 
-    python benchmarks/callback_cost.py --config configs/mnist.yaml --data_dir ../shared/data \
+    python benchmarks/callback_cost.py --config configs/mnist.yaml --data_dir DIR \
         [--calls 20000] [-- --trainer.callbacks+=... overrides]
 
 Lightning calls every callback at each of a training step's six callback hooks
@@ -26,6 +26,8 @@ from environment import describe
 from lightning.pytorch.trainer.call import _call_callback_hooks
 from step_overhead import configured
 
+from lit_digits.data import DEFAULT_DATA_DIR
+
 STEPS = 30
 
 
@@ -44,7 +46,7 @@ def per_step_hooks(trainer, batch) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
-    parser.add_argument("--data_dir", default="../shared/data")
+    parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="the data sets, in torchvision's layout")
     parser.add_argument("--calls", type=int, default=20000, help="calls of the six hooks per repeat")
     parser.add_argument("overrides", nargs="*", help="after --: lit_digits fit arguments")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """The CIFAR-10 training data path alone: lit_digits against a per-sample tutorial pipeline.
 
-    python benchmarks/data_pipeline.py --data_dir ../shared/data [--epochs 2]
+    python benchmarks/data_pipeline.py --data_dir DIR [--epochs 2]
 
 lit_digits: in-memory uint8 tensors, one index per batch, augmentation batched on the
 device (here the CPU). Tutorial: torchvision's ``CIFAR10`` dataset (PIL images) with
@@ -20,6 +20,7 @@ from environment import describe
 from torchvision.transforms import v2
 
 from lit_digits import CIFAR10DataModule
+from lit_digits.data import DEFAULT_DATA_DIR
 
 BATCH = 512
 
@@ -59,7 +60,7 @@ def time_epochs(batches, epochs: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data_dir", default="../shared/data")
+    parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="the data sets, in torchvision's layout")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 evaluation time with each switched on and off.
 
     python benchmarks/evaluation_tricks.py runs/cifar_fast/version_0/checkpoints/last.ckpt \
-        [--data_dir ../shared/data] [--rounds 2]
+        [--data_dir DIR] [--rounds 2]
 
 Evaluates on the test split, on the CPU, in this process: the trained weights or their
 moving average (where the checkpoint has one), each without and with flip test-time

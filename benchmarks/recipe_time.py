@@ -1,7 +1,7 @@
 """Training time of whole recipes, projected from their steady step time, measured side by side.
 
     python benchmarks/recipe_time.py --configs configs/cifar.yaml configs/cifar_fast.yaml \
-        --data_dir ../shared/data [--steps 6 --rounds 2] [-- --trainer.accelerator gpu ...]
+        --data_dir DIR [--steps 6 --rounds 2] [-- --trainer.accelerator gpu ...]
 
 Each round trains every config for ``--steps`` steps through ``lit_digits fit`` as
 configured (validation off), one after the other in this process, and times the steps
@@ -21,6 +21,7 @@ from environment import describe
 from throughput import WARMUP, StepTimer, build
 
 from lit_digits.cli import LitDigitsCLI
+from lit_digits.data import DEFAULT_DATA_DIR
 
 
 def step_seconds(config: str, data_dir: str, steps: int, overrides: list[str]) -> tuple[float, LitDigitsCLI]:
@@ -35,7 +36,7 @@ def step_seconds(config: str, data_dir: str, steps: int, overrides: list[str]) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", required=True)
-    parser.add_argument("--data_dir", default="../shared/data")
+    parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="the data sets, in torchvision's layout")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("overrides", nargs="*", help="after --: lit_digits fit arguments for every config")

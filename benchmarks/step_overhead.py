@@ -1,6 +1,6 @@
 """Host time per training step: a plain PyTorch loop, bare Lightning, and ``lit_digits fit`` as configured.
 
-    python benchmarks/step_overhead.py --config configs/mnist.yaml --data_dir ../shared/data \
+    python benchmarks/step_overhead.py --config configs/mnist.yaml --data_dir DIR \
         [--batch_size 4 --steps 1000 --rounds 3] [-- --trainer.callbacks+=... overrides]
 
 All three train the config's model on the config's data module (its batches and
@@ -50,6 +50,7 @@ from environment import describe
 from lightning.pytorch import Callback, LightningModule, Trainer
 
 from lit_digits.cli import LitDigitsCLI
+from lit_digits.data import DEFAULT_DATA_DIR
 from lit_digits.progress import TimedProgressBar
 
 WARMUP = 20
@@ -205,7 +206,7 @@ def difference(later: list[float], earlier: list[float]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
-    parser.add_argument("--data_dir", default="../shared/data")
+    parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="the data sets, in torchvision's layout")
     parser.add_argument("--batch_size", type=int, default=4)
     parser.add_argument("--steps", type=int, default=1000, help=f"steps per arm and round, the first {WARMUP} untimed")
     parser.add_argument("--rounds", type=int, default=3)

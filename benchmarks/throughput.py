@@ -1,6 +1,6 @@
 """Training images/s: ``lit_digits fit`` against a minimal hand-written PyTorch loop.
 
-    python benchmarks/throughput.py --config configs/cifar.yaml --data_dir ../shared/data \
+    python benchmarks/throughput.py --config configs/cifar.yaml --data_dir DIR \
         [--steps 12 --rounds 3] [-- --trainer.precision bf16-mixed ...]
 
 Both arms train the same model class from the same initial weights on the same data
@@ -25,6 +25,7 @@ from lightning.pytorch import Callback
 
 from lit_digits import ChannelsLast
 from lit_digits.cli import LitDigitsCLI
+from lit_digits.data import DEFAULT_DATA_DIR
 
 WARMUP = 2
 
@@ -87,7 +88,7 @@ def loop_arm(cli: LitDigitsCLI, state: dict, steps: int, precision: str, channel
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
-    parser.add_argument("--data_dir", default="../shared/data")
+    parser.add_argument("--data_dir", default=DEFAULT_DATA_DIR, help="the data sets, in torchvision's layout")
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("overrides", nargs="*", help="after --: lit_digits fit arguments for both arms")
