@@ -1,0 +1,58 @@
+"""Runs written by lit_digits 0.1.0 (tests/fixtures/runs_0.1.0: configs/mnist.yaml and
+configs/cifar_air.yaml on tiny data, one epoch of two steps, small widths) still test, report and
+resume with today's code."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from cli_helpers import CONFIGS
+from conftest import write_cifar, write_mnist
+
+FIXTURES = Path(__file__).parent / "fixtures" / "runs_0.1.0"
+RUNS = {"mnist": (write_mnist, 16), "cifar_air": (write_cifar, 20)}
+"""Each fixture run's config: what writes the tiny data set it was trained on, and its batch size."""
+
+
+@pytest.fixture(params=sorted(RUNS))
+def old_run(request, tmp_path: Path) -> tuple[str, Path, Path]:
+    """(config name, the run folder copied under ``tmp_path/runs``, its tiny data set)."""
+    name = request.param
+    run = tmp_path / "runs" / name / "version_0"
+    shutil.copytree(FIXTURES / name / "version_0", run)
+    return name, run, RUNS[name][0](tmp_path / "data")
+
+
+def test_old_checkpoint_tests(old_run, lit_digits_main, capsys) -> None:
+    name, run, data = old_run
+    recipe = ["--config", str(CONFIGS / f"{name}.yaml"), "--data.data_dir", str(data)]
+    status = lit_digits_main("test", *recipe, "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
+                             "--trainer.enable_progress_bar", "false")  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    assert "test_acc" in capsys.readouterr().out
+
+
+def test_old_run_reports(old_run, lit_digits_main, tmp_path: Path, capsys) -> None:
+    _, run, data = old_run
+    status = lit_digits_main("report", str(run), "--data_dir", str(data), "--out", str(tmp_path / "report"))
+    assert status == 0, capsys.readouterr().err
+    assert {"metrics.png", "mistakes.png", "confusion.png"} <= {p.name for p in (tmp_path / "report").iterdir()}
+
+
+def test_old_run_resumes(old_run, lit_digits_main, capsys) -> None:
+    name, run, data = old_run
+    saved = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    status = lit_digits_main(
+        "fit", "--config", str(CONFIGS / f"{name}.yaml"), "--data.data_dir", str(data), "--ckpt_path", "last",
+        "--data.batch_size", str(RUNS[name][1]), "--trainer.default_root_dir", str(run.parents[1]), "--trainer.max_epochs", "2",
+        "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false",
+    )  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    resumed = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (saved["epoch"], resumed["epoch"]) == (0, 1)
+    assert resumed["global_step"] == saved["global_step"] + 2
+    assert resumed["hyper_parameters"] == saved["hyper_parameters"]
+    epochs = [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()[1:]]
+    assert set(epochs) == {"0", "1"}  # appended to the run's own metrics.csv
+    assert sorted(p.name for p in run.parent.iterdir()) == ["version_0"]
