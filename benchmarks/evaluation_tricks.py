@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from environment import describe
 
-from lit_digits.report import load_for_test
+from lit_digits.report.runs import load_for_test
 
 
 @torch.no_grad()

@@ -49,9 +49,9 @@ import torch.nn.functional as F
 from environment import describe
 from lightning.pytorch import Callback, LightningModule, Trainer
 
+from lit_digits.callbacks.progress import TimedProgressBar
 from lit_digits.cli import LitDigitsCLI
 from lit_digits.data import DEFAULT_DATA_DIR
-from lit_digits.progress import TimedProgressBar
 
 WARMUP = 20
 ARMS = ("loop", "bare Lightning", "lit_digits fit")

@@ -8,11 +8,11 @@ import os
 os.environ.setdefault("XLA_NO_SPECIAL_SCALARS", "1")
 
 from lit_digits.accelerators import XLACPUAccelerator
-from lit_digits.channels_last import ChannelsLast
+from lit_digits.callbacks.channels_last import ChannelsLast
+from lit_digits.callbacks.xla_graphs import XLAGraphCheck
 from lit_digits.data import CIFAR10DataModule, ImageDataModule, MNISTDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import DavidNet, ImageClassifier, TPUConvNet
-from lit_digits.xla_compiles import XLAGraphCheck
 
 __all__ = [
     "CIFAR10DataModule",

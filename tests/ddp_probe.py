@@ -8,7 +8,7 @@ import torch
 from lightning.pytorch import Callback
 
 from lit_digits import LitDigitsError
-from lit_digits.run_hold import RunHold
+from lit_digits.runs.hold import RunHold
 
 
 class RecordSamples(Callback):

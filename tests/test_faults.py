@@ -12,7 +12,7 @@ from cli_helpers import fit
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from lit_digits import LitDigitsError
-from lit_digits.checkpoints import AtomicCheckpointIO, AtomicWrites
+from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicWrites
 
 
 class FailingMidWrite(TorchCheckpointIO):

@@ -16,8 +16,8 @@ import pytest
 from cli_helpers import CONFIGS
 
 from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
-from lit_digits.metrics_csv import header_for_appending
-from lit_digits.report import metrics_pictures
+from lit_digits.report.runs import metrics_pictures
+from lit_digits.runs.metrics_csv import header_for_appending
 
 CASES = range(8)
 

@@ -15,7 +15,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits import LitDigitsError
 from lit_digits.cli import LitDigitsCLI
-from lit_digits.run_hold import LOCK_FILE, RunHold
+from lit_digits.runs.hold import LOCK_FILE, RunHold
 
 HOLDER = f"process {os.getpid()} on {socket.gethostname()}"
 """How a hold of this test process names it."""
@@ -72,7 +72,7 @@ def test_a_fit_pinned_to_a_held_run_is_refused(fitted_run, lit_digits_main, caps
 HOLDS_AND_DIES = """
 import os, signal, sys
 from pathlib import Path
-from lit_digits.run_hold import RunHold
+from lit_digits.runs.hold import RunHold
 RunHold(Path(sys.argv[1]))
 print(os.getpid(), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)

@@ -4,8 +4,8 @@ import lightning as L
 import torch
 
 from lit_digits import ImageClassifier, MNISTDataModule
+from lit_digits.callbacks.progress import TimedProgressBar
 from lit_digits.nets import MLP
-from lit_digits.progress import TimedProgressBar
 
 
 class CountDraws(TimedProgressBar):

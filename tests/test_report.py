@@ -9,7 +9,7 @@ from cli_helpers import CONFIGS, fit, run_cli
 from conftest import write_mnist
 from PIL import Image
 
-from lit_digits.metrics_csv import read_metrics
+from lit_digits.runs.metrics_csv import read_metrics
 
 PICTURES = ["metrics.png", "lr_schedule.png", "mistakes.png", "confusion.png"]
 

@@ -3,7 +3,7 @@
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from lit_digits.run_checkpoints import BEST, RunCheckpoints
+from lit_digits.callbacks.run_checkpoints import BEST, RunCheckpoints
 
 
 def test_runs_saved_by_a_plain_model_checkpoint_resume_with_their_best_score():

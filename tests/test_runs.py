@@ -7,7 +7,7 @@ import sys
 import pytest
 from cli_helpers import CONFIGS, QUICK, SMALL_DAVIDNET, fit, run_cli
 
-from lit_digits.metrics_csv import read_metrics
+from lit_digits.runs.metrics_csv import read_metrics
 
 
 def versions(root, config):

@@ -15,20 +15,20 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
-from lit_digits import report
 from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
-from lit_digits.checkpoints import AtomicCheckpointIO, AtomicXLACheckpointIO
+from lit_digits.callbacks.predictions import PrintPredictions
+from lit_digits.callbacks.progress import TimedProgressBar
+from lit_digits.callbacks.run_checkpoints import EXIT_CODES, CtrlC, RunCheckpoints
+from lit_digits.callbacks.xla_graphs import XLAGraphCheck
+from lit_digits.cli.arguments import check_config_files, check_seed, check_trainer_settings
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
-from lit_digits.predict import PrintPredictions
-from lit_digits.progress import TimedProgressBar
-from lit_digits.run_checkpoints import EXIT_CODES, CtrlC, RunCheckpoints
-from lit_digits.run_hold import RunHold
-from lit_digits.run_loggers import cannot_start, fill_in, logger_specs, start, with_run_logger
-from lit_digits.runs import RunConfig, RunLogger, run_version
-from lit_digits.settings import check_config_files, check_seed, check_trainer_settings
-from lit_digits.xla_compiles import XLAGraphCheck
+from lit_digits.report import runs as report
+from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO
+from lit_digits.runs.folders import RunConfig, RunLogger, run_version
+from lit_digits.runs.hold import RunHold
+from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, start, with_run_logger
 
 
 class LitDigitsCLI(LightningCLI):

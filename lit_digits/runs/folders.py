@@ -12,8 +12,8 @@ from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits.errors import LitDigitsError
-from lit_digits.metrics_csv import header_for_appending
-from lit_digits.run_hold import LOCK_FILE, RunHold
+from lit_digits.runs.metrics_csv import header_for_appending
+from lit_digits.runs.hold import LOCK_FILE, RunHold
 
 _VERSION = re.compile(r"version_(\d+)")
 SETUP_FILES = ("config.yaml", "hparams.yaml", "mlflow_run_id.txt", "events.out.tfevents.*")

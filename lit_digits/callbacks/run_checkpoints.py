@@ -13,7 +13,7 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from lit_digits import slurm
+from lit_digits.callbacks import slurm
 
 log = logging.getLogger(__name__)
 

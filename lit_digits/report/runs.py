@@ -12,10 +12,10 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
-from lit_digits.metrics_csv import read_metrics
 from lit_digits.models import ImageClassifier
 from lit_digits.optim.groups import learning_rate_names
-from lit_digits.plots import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes
+from lit_digits.report.pictures import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes
+from lit_digits.runs.metrics_csv import read_metrics
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,5 @@
+"""The ``lit_digits`` command line: Lightning's CLI over the package's recipes, and ``report``."""
+
+from lit_digits.cli.lightning_cli import LitDigitsCLI, main
+
+__all__ = ["LitDigitsCLI", "main"]
