@@ -13,7 +13,7 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from lit_digits.callbacks import slurm
+from lit_digits.callbacks.slurm import requeue
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class RunCheckpoints(ModelCheckpoint):
             if path and trainer.is_global_zero:
                 log.info(f"saved step {trainer.global_step} to {path}; fit --ckpt_path last resumes from it")
             if path and self.stop_signal == "SIGUSR1" and trainer.is_global_zero:
-                slurm.requeue()
+                requeue()
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)
@@ -127,7 +127,7 @@ class RunCheckpoints(ModelCheckpoint):
             return None
         path = Path(self.dirpath) / f"{self.CHECKPOINT_NAME_LAST}{self.FILE_EXTENSION}"
         self.last_model_path = str(path)  # before saving, so that the checkpoint names itself
-        trainer.save_checkpoint(path)
+        trainer.save_checkpoint(path, weights_only=False)  # a whole checkpoint, to resume from
         return path
 
     def _restore_handler(self) -> None:

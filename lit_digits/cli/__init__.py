@@ -1,5 +1,6 @@
 """The ``lit_digits`` command line: Lightning's CLI over the package's recipes, and ``report``."""
 
-from lit_digits.cli.lightning_cli import LitDigitsCLI, main
+from lit_digits.cli.lightning_cli import LitDigitsCLI
+from lit_digits.cli.main import main
 
 __all__ = ["LitDigitsCLI", "main"]

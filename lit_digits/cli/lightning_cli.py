@@ -1,34 +1,33 @@
-"""The ``lit_digits`` command: Lightning's CLI over the package's models and data modules."""
+"""``LitDigitsCLI``: Lightning's CLI over the package's recipes, with a run folder for every fit."""
 
-import errno
 import logging
-import re
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
-import torch.distributed
 from jsonargparse import Namespace
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
-from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
+from lit_digits.callbacks.model_summary import ParameterSummary
 from lit_digits.callbacks.predictions import PrintPredictions
 from lit_digits.callbacks.progress import TimedProgressBar
-from lit_digits.callbacks.run_checkpoints import EXIT_CODES, CtrlC, RunCheckpoints
+from lit_digits.callbacks.run_checkpoints import RunCheckpoints
 from lit_digits.callbacks.xla_graphs import XLAGraphCheck
 from lit_digits.cli.arguments import check_config_files, check_seed, check_trainer_settings
-from lit_digits.data import ImageDataModule
-from lit_digits.errors import LitDigitsError
+from lit_digits.cli.fit_summary import fit_summary
+from lit_digits.data import DEFAULT_DATA_DIR, ImageDataModule
+from lit_digits.errors import LitDigitsError, cause_of
+from lit_digits.lightning_internals import parse_without_validation
 from lit_digits.models import ImageClassifier
-from lit_digits.report import runs as report
-from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO
+from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO, load_safely, newest_checkpoint
 from lit_digits.runs.folders import RunConfig, RunLogger, run_version
 from lit_digits.runs.hold import RunHold
 from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, start, with_run_logger
+
+log = logging.getLogger(__name__)
 
 
 class LitDigitsCLI(LightningCLI):
@@ -73,7 +72,7 @@ class LitDigitsCLI(LightningCLI):
         if args is None or isinstance(args, list):
             check_config_files(sys.argv[1:] if args is None else args)
         parse = parser.parse_object if isinstance(args, (dict, Namespace)) else parser.parse_args
-        self.config = parse(args, _skip_validation=True)  # a logger's save_dir may be lit_digits' to fill
+        self.config = parse_without_validation(parse, args)  # a logger's save_dir may be lit_digits' to fill
         check_seed(self._parsed().get("seed_everything"))
         subcommand = self.config.get("subcommand")
         if subcommand:
@@ -97,14 +96,14 @@ class LitDigitsCLI(LightningCLI):
         try:
             super().instantiate_classes()
         except (ImportError, OSError, ValueError, TypeError) as err:  # jsonargparse wraps what a class raised
-            cause = _cause(err, (ImportError, OSError))  # a logger's package, or the store it was pointed at
+            cause = cause_of(err, (ImportError, OSError))  # a logger's package, or the store it was pointed at
             specs = logger_specs(self._parsed().get("trainer", {}))
             if cause is None or not specs:
                 raise
             raise cannot_start(" ".join(spec.class_path.rpartition(".")[2] for spec in specs), cause) from err
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        trainer = self._get(self.config_init, "trainer", default={})
+        trainer = self._parsed(self.config_init).get("trainer", {})
         check_trainer_settings(trainer)
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
         kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
@@ -122,8 +121,9 @@ class LitDigitsCLI(LightningCLI):
         xla = runs_on_xla(kwargs["accelerator"])
         if not trainer.get("plugins"):
             kwargs.setdefault("plugins", [AtomicXLACheckpointIO() if xla else AtomicCheckpointIO()])
-        callbacks = run_callbacks(xla, trainer.get("enable_progress_bar") in (None, True))
-        self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
+        shown = {name: trainer.get(f"enable_{name}") in (None, True) for name in ("progress_bar", "model_summary")}
+        kwargs["enable_model_summary"] = False  # ParameterSummary, if shown, in place of Lightning's
+        self.trainer_defaults = {**self.trainer_defaults, "callbacks": run_callbacks(xla, **shown)}
         try:
             built = super().instantiate_trainer(**kwargs)
         except (ValueError, TypeError) as err:  # Lightning's refusal of a setting, or of two that clash
@@ -140,11 +140,12 @@ class LitDigitsCLI(LightningCLI):
                 )
         return built
 
-    def _parsed(self) -> Any:
-        """The parsed config of the subcommand (of the whole parse without one). Usable while
-        parsing, before LightningCLI's ``_get`` knows the subcommand."""
-        subcommand = self.config.get("subcommand")
-        return self.config[subcommand] if subcommand else self.config
+    def _parsed(self, config: Namespace | None = None) -> Any:
+        """The subcommand's part of ``config`` (by default the parsed ``self.config``; the whole of
+        it without a subcommand, as with ``run=False``)."""
+        config = self.config if config is None else config
+        subcommand = config.get("subcommand")
+        return config[subcommand] if subcommand else config
 
     def run_name(self) -> str:
         """The config file's name (``configs/cifar.yaml``: ``cifar``), or the model's class without one."""
@@ -184,40 +185,51 @@ class LitDigitsCLI(LightningCLI):
             RunHold(Path(logger.log_dir)).release()
         start(self.trainer.loggers)
 
+    def after_fit(self) -> None:
+        """Say where the run went, how well it did, and what to run next (``fit_summary``)."""
+        if not self.trainer.is_global_zero or self.trainer.fast_dev_run or self.trainer.log_dir is None:
+            return
+        config = self._parsed()
+        configs = [str(path) for path in config.get("config") or []]
+        recipe = [arg for path in configs for arg in ("--config", path)] or ["--model", type(self.model).__name__]
+        data_dir = getattr(self.datamodule, "data_dir", None)
+        moved = data_dir is not None and Path(data_dir) != Path(DEFAULT_DATA_DIR).expanduser()
+        if moved:
+            recipe += ["--data.data_dir", str(data_dir)]
+        if config.get("trainer", {}).get("default_root_dir"):
+            recipe += ["--trainer.default_root_dir", str(config.trainer.default_root_dir)]
+        log.info(fit_summary(self.trainer, recipe, str(data_dir) if moved else None))
+
     def before_predict(self) -> None:
-        if self._get(self.config, "ckpt_path") is None:
+        if self._parsed().get("ckpt_path") is None:
             raise LitDigitsError("predict needs a trained model: pass --ckpt_path PATH (or best, last)")
         self.trainer.callbacks.append(PrintPredictions())
 
     def _resolve_checkpoint(self, config: Any, subcommand: str) -> None:
         """``best``/``last``: the newest such file of an earlier run (for fit, none starts a new
-        run); a path must be a checkpoint that loads safely (``report.load_safely``)."""
+        run); a path must be a checkpoint that loads safely (``load_safely``)."""
         ckpt_path = config.get("ckpt_path")
         if ckpt_path in ("best", "last"):
-            found = sorted(self.runs_dir().glob(f"version_*/checkpoints/{ckpt_path}.ckpt"), key=_modified)
-            if not found and subcommand != "fit":
+            found = newest_checkpoint(self.runs_dir(), ckpt_path)
+            if found is None and subcommand != "fit":
                 raise LitDigitsError(
                     f"no {ckpt_path}.ckpt under {self.runs_dir()}: run fit with this config first, "
                     "or pass --ckpt_path PATH"
                 )
-            ckpt_path = str(found[-1]) if found else None
+            ckpt_path = str(found) if found else None
             config.ckpt_path = ckpt_path
         if ckpt_path is None or "://" in ckpt_path:
             return
         if not Path(ckpt_path).is_file():
             raise LitDigitsError(f"checkpoint {ckpt_path} not found; pass an existing file, best or last")
-        report.load_safely(Path(ckpt_path))
+        load_safely(Path(ckpt_path))
 
 
-def _modified(path: Path) -> float:
-    return path.stat().st_mtime
-
-
-def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
+def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool) -> list[Callback]:
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
     and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
     --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
-    bar unless it is turned off. Lightning calls every callback at every step, whether it
+    bar and the model summary unless they are turned off. Lightning calls every callback at every step, whether it
     has work there or not, so there is nothing here a run does not use (the model itself
     writes the learning rates, beside the step loss)."""
     callbacks: list[Callback] = [RunCheckpoints()]
@@ -225,96 +237,6 @@ def run_callbacks(xla: bool, progress_bar: bool) -> list[Callback]:
         callbacks.append(XLAGraphCheck())
     if progress_bar:
         callbacks.append(TimedProgressBar())
+    if model_summary:
+        callbacks.append(ParameterSummary())
     return callbacks
-
-
-NOISE = (
-    "Defaulting to PJRT_DEVICE=CPU",  # importing torch-xla on a machine without a TPU
-    "💡 Tip:",  # Lightning's advertisements for litlogger and litmodels
-)
-"""Messages that tell a user nothing they can act on, dropped from every command's output."""
-
-
-FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT}
-"""Why the machine refused a file operation (full disk, quota, read-only, permission, a folder that
-cannot be made there): the user's to fix."""
-
-ZERO_FLOPS = re.compile(r"\n0 +Total Flops")
-"""The model summary's FLOPs line, which Lightning fills only for models with an example input."""
-
-SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
-"""The ``[file.cc:line]`` that gloo's errors start with."""
-
-
-def _quiet(record: logging.LogRecord) -> bool:
-    if isinstance(record.msg, str):
-        record.msg = ZERO_FLOPS.sub("", record.msg)
-    return not any(noise in record.getMessage() for noise in NOISE)
-
-
-def main(args: list[str] | None = None) -> None:
-    """Entry point of ``lit_digits`` and ``python -m lit_digits``."""
-    logging.getLogger().addFilter(_quiet)  # torch-xla logs to the root logger
-    for handler in logging.getLogger("lightning.pytorch").handlers:
-        handler.addFilter(_quiet)
-    # test/validate/predict load a checkpoint outside its run folder, on purpose:
-    warnings.filterwarnings("ignore", message=".*The dirpath has changed from")
-    warnings.filterwarnings("ignore", message="Precision .* is not supported by the model summary")
-    # Lightning 2.6.6 on torch 2.15 (what a plain `pip install` picks) warns so on every command:
-    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    package_log = logging.getLogger("lit_digits")
-    package_log.addHandler(handler)
-    package_log.setLevel(logging.INFO)
-    package_log.propagate = False
-    argv = sys.argv[1:] if args is None else args
-    try:
-        if argv[:1] == ["report"]:
-            report.main(argv[1:])
-        else:
-            LitDigitsCLI(args=args)
-    except LitDigitsError as err:
-        message = str(err)
-    except ValueError as err:  # jsonargparse wraps what a class refused while it was built from the config
-        cause = _cause(err, LitDigitsError)
-        if cause is None:
-            raise
-        message = str(cause)
-    except (SIGTERMException, CtrlC) as stop:  # training ended cleanly between two steps
-        cause = "SIGTERM" if isinstance(stop, SIGTERMException) else "Ctrl-C"
-        print(f"lit_digits: stopped by {cause} (exit status {EXIT_CODES[cause]})", file=sys.stderr)
-        sys.exit(EXIT_CODES[cause])
-    except OSError as err:  # the machine refused a file (FILE_REFUSED): the user's to fix
-        if err.errno not in FILE_REFUSED:
-            raise
-        message = (f"{err.strerror}: {err.filename or 'writing the run files'}; free some space, fix the "
-                   "permissions, or pick another folder for runs with --trainer.default_root_dir")  # fmt: skip
-    except MisconfigurationException as err:  # Lightning's: settings that do not fit together
-        message = f"{str(err).rstrip('.')}. Change one of the settings it names; --print_config shows them all."
-    except RuntimeError as err:  # a collective that lost its peer: another node or process of the run stopped
-        if not _lost_peer(err):
-            raise
-        reason = SOURCE_PREFIX.sub("", str(err).strip().splitlines()[0])
-        message = (f"lost another process of the run ({reason}): it stopped, and its own output says why; "
-                   "then fit --ckpt_path last, on every node, resumes from the last checkpoint")  # fmt: skip
-    else:
-        return
-    print(f"lit_digits: error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def _lost_peer(err: RuntimeError) -> bool:
-    """Whether ``err`` is a collective's failure to reach another process (torch's ``DistError``, gloo's transport)."""
-    return isinstance(err, torch.distributed.DistError) or "gloo/transport" in str(err)
-
-
-def _cause(err: BaseException, kind: type | tuple[type, ...]) -> BaseException | None:
-    """The first exception of type ``kind`` among ``err`` and its causes, if any."""
-    seen: set[int] = set()
-    while err is not None and id(err) not in seen:
-        if isinstance(err, kind):
-            return err
-        seen.add(id(err))
-        err = err.__cause__ or err.__context__
-    return None

@@ -1,10 +1,7 @@
-"""``lit_digits report``: the pictures of a finished run, or of a recipe's schedule before training."""
+"""The pictures of a finished run: its curves and learning rates, its mistakes and confusion matrix."""
 
-import argparse
 import logging
 import math
-import pickle
-import warnings
 from pathlib import Path
 
 import torch
@@ -13,57 +10,11 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
-from lit_digits.optim.groups import learning_rate_names
 from lit_digits.report.pictures import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes
+from lit_digits.runs.checkpoint_files import load_safely
 from lit_digits.runs.metrics_csv import read_metrics
 
 log = logging.getLogger(__name__)
-
-USAGE = """lit_digits report RUN_DIR_OR_CHECKPOINT [--out DIR] [--data_dir DIR]
-       lit_digits report --config CONFIG [--model.* ... overrides] [--out DIR]"""
-
-
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        prog="lit_digits report",
-        usage=USAGE,
-        description="Write PNG pictures of a run (runs/<config>/version_N or one of its checkpoints): "
-        "loss and accuracy per epoch, the learning rate per step, the test images with the most "
-        "confident mistakes first, the confusion matrix and per-class accuracy. With --config and "
-        "no run: the recipe's learning-rate schedule, before training.",
-    )
-    parser.add_argument("run", type=Path, help="a run folder or a checkpoint file")
-    parser.add_argument("--out", type=Path, help="folder for the PNGs (default: RUN/report, or . with --config)")
-    parser.add_argument("--data_dir", help="where the data set is, if not where the run had it")
-    if "--config" in argv:
-        out_option = argparse.ArgumentParser(add_help=False)
-        out_option.add_argument("--out", type=Path, default=Path("."))
-        known, config_args = out_option.parse_known_args(argv)
-        written = [planned_learning_rate(config_args, known.out)]
-    else:
-        args = parser.parse_args(argv)
-        written = run_report(args.run, args.out, args.data_dir)
-    for path in written:
-        print(path)
-
-
-def planned_learning_rate(config_args: list[str], out: Path) -> Path:
-    """The learning rate at every step of the configured recipe, without training."""
-    from lit_digits.cli import LitDigitsCLI
-
-    with warnings.catch_warnings():  # Lightning warns when args and sys.argv both hold arguments
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        cli = LitDigitsCLI(args=config_args, run=False)
-    epochs = cli.trainer.max_epochs
-    steps_per_epoch = cli.datamodule.planned_steps_per_epoch(cli.trainer.num_devices)
-    steps = range(steps_per_epoch * epochs)
-    optimizer, scheduler = cli.model.optimizer_and_scheduler(steps_per_epoch, epochs)
-    rates = {
-        name: [base * rate(step) for step in steps]
-        for name, base, rate in zip(learning_rate_names(optimizer), scheduler.base_lrs, scheduler.lr_lambdas)
-    }
-    title = f"{cli.run_name()} ({type(cli.model).__name__}): {epochs} epochs x {steps_per_epoch} steps"
-    return plot_learning_rate(list(steps), rates, out / "lr_schedule.png", title)
 
 
 def run_report(run: Path, out: Path | None, data_dir: str | None) -> list[Path]:
@@ -129,21 +80,6 @@ def load_for_test(checkpoint: Path, data_dir: str | None) -> tuple[ImageClassifi
     datamodule.prepare_data()
     datamodule.setup("test")
     return model, datamodule
-
-
-def load_safely(checkpoint: Path) -> dict:
-    """The checkpoint's contents, unpickled with ``weights_only`` (tensors and plain data, no code)."""
-    try:
-        return torch.load(checkpoint, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise LitDigitsError(
-            f"{checkpoint} holds objects other than tensors and plain data, which could run code when "
-            "loaded, so it was not loaded; use a checkpoint written by lit_digits fit"
-        ) from err
-    except (RuntimeError, EOFError, ValueError, OSError) as err:
-        raise LitDigitsError(
-            f"{checkpoint} is truncated or not a PyTorch checkpoint; pass a .ckpt written by lit_digits fit"
-        ) from err
 
 
 def _imported_subclass(base: type, hyper_parameters: dict, checkpoint: Path) -> type:

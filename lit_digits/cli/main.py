@@ -1,0 +1,68 @@
+"""The entry point of ``lit_digits``: the command, and a user's mistakes as one line each."""
+
+import errno
+import re
+import sys
+
+import torch.distributed
+from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
+
+from lit_digits.callbacks.run_checkpoints import EXIT_CODES, CtrlC
+from lit_digits.cli.lightning_cli import LitDigitsCLI
+from lit_digits.cli.output import set_up_output
+from lit_digits.cli.report_command import report_command
+from lit_digits.errors import LitDigitsError, cause_of
+
+FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT}
+"""Why the machine refused a file operation (full disk, quota, read-only, permission, a folder that
+cannot be made there): the user's to fix."""
+
+SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
+"""The ``[file.cc:line]`` that gloo's errors start with."""
+
+
+def main(args: list[str] | None = None) -> None:
+    """``lit_digits fit|validate|test|predict`` (LightningCLI's subcommands) and ``lit_digits
+    report`` (not a Trainer method, so not one of LightningCLI's), also as ``python -m lit_digits``.
+    A mistake of the user's is one line on stderr and exit status 1; a stop by SIGTERM or Ctrl-C
+    between two steps exits with ``EXIT_CODES``."""
+    set_up_output()
+    argv = sys.argv[1:] if args is None else args
+    try:
+        if argv[:1] == ["report"]:
+            report_command(argv[1:])
+        else:
+            LitDigitsCLI(args=args)
+    except LitDigitsError as err:
+        message = str(err)
+    except ValueError as err:  # jsonargparse wraps what a class refused while it was built from the config
+        cause = cause_of(err, LitDigitsError)
+        if cause is None:
+            raise
+        message = str(cause)
+    except (SIGTERMException, CtrlC) as stop:  # training ended cleanly between two steps
+        cause = "SIGTERM" if isinstance(stop, SIGTERMException) else "Ctrl-C"
+        print(f"lit_digits: stopped by {cause} (exit status {EXIT_CODES[cause]})", file=sys.stderr)
+        sys.exit(EXIT_CODES[cause])
+    except OSError as err:  # the machine refused a file (FILE_REFUSED): the user's to fix
+        if err.errno not in FILE_REFUSED:
+            raise
+        message = (f"{err.strerror}: {err.filename or 'writing the run files'}; free some space, fix the "
+                   "permissions, or pick another folder for runs with --trainer.default_root_dir")  # fmt: skip
+    except MisconfigurationException as err:  # Lightning's: settings that do not fit together
+        message = f"{str(err).rstrip('.')}. Change one of the settings it names; --print_config shows them all."
+    except RuntimeError as err:  # a collective that lost its peer: another node or process of the run stopped
+        if not _lost_peer(err):
+            raise
+        reason = SOURCE_PREFIX.sub("", str(err).strip().splitlines()[0])
+        message = (f"lost another process of the run ({reason}): it stopped, and its own output says why; "
+                   "then fit --ckpt_path last, on every node, resumes from the last checkpoint")  # fmt: skip
+    else:
+        return
+    print(f"lit_digits: error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def _lost_peer(err: RuntimeError) -> bool:
+    """Whether ``err`` is a collective's failure to reach another process (torch's ``DistError``, gloo's transport)."""
+    return isinstance(err, torch.distributed.DistError) or "gloo/transport" in str(err)
