@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
-from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
+from tqdm.auto import tqdm
 
 
 class TimedProgressBar(TQDMProgressBar):
@@ -44,6 +44,6 @@ class TimedProgressBar(TQDMProgressBar):
         self._last_draw = now
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
 
-    def init_predict_tqdm(self) -> Tqdm:
+    def init_predict_tqdm(self) -> tqdm:
         with contextlib.redirect_stdout(sys.stderr):  # Lightning's bar writes to whatever sys.stdout is now
             return super().init_predict_tqdm()

@@ -15,7 +15,7 @@ def activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
-def norm_layer(layer: type[nn.modules.batchnorm._BatchNorm], features: int, scale: bool, momentum: float, eps: float):
+def norm_layer(layer: type[nn.Module], features: int, scale: bool, momentum: float, eps: float):
     """BatchNorm with a learned shift; its scale is learned only if ``scale`` (Keras ``scale=False`` fixes it at 1)."""
     norm = layer(features, eps=eps, momentum=momentum)
     norm.weight.requires_grad_(scale)

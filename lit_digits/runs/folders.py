@@ -12,6 +12,7 @@ from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits.errors import LitDigitsError
+from lit_digits.lightning_internals import KeepingExperimentWriter, cached_experiment
 from lit_digits.runs.metrics_csv import header_for_appending
 from lit_digits.runs.hold import LOCK_FILE, RunHold
 
@@ -45,7 +46,7 @@ def run_version(checkpoint: Path, folder: Path) -> int | None:
     )
 
 
-class _AppendingWriter(ExperimentWriter):
+class _AppendingWriter(KeepingExperimentWriter):
     """Lightning's CSV writer, minus deleting an existing metrics.csv: rows are appended to it,
     under its header (widened, should new columns come), once it reads as sound
     (``header_for_appending``); a last line cut short of its line end (a killed write) is ended
@@ -59,9 +60,6 @@ class _AppendingWriter(ExperimentWriter):
             if not path.read_bytes().endswith(b"\n"):
                 with path.open("ab") as file:
                     file.write(b"\r\n")  # csv's line end, as Lightning writes it
-
-    def _check_log_dir_exists(self) -> None:
-        pass
 
 
 class RunLogger(CSVLogger):
@@ -109,9 +107,7 @@ class RunLogger(CSVLogger):
     @property
     @rank_zero_experiment
     def experiment(self) -> ExperimentWriter:
-        if self._experiment is None:
-            self._experiment = _AppendingWriter(log_dir=self.log_dir)
-        return self._experiment
+        return cached_experiment(self, lambda: _AppendingWriter(log_dir=self.log_dir))
 
     @rank_zero_only
     def finalize(self, status: str) -> None:

@@ -21,6 +21,7 @@ from lightning.pytorch.loggers import CSVLogger, Logger, MLFlowLogger, TensorBoa
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits.errors import LitDigitsError
+from lit_digits.lightning_internals import has_version, set_version
 
 FOLDER_LOGGERS = (TensorBoardLogger, CSVLogger)
 """Lightning's loggers that write into ``save_dir/name/version_N``, as ``RunLogger`` does."""
@@ -98,9 +99,8 @@ def start(loggers: list[Logger]) -> None:
         return
     version = run.version  # rank 0 reserves the folder; the others write nothing
     for logger in others:
-        if isinstance(logger, FOLDER_LOGGERS) and logger._version is None:
-            # Lightning's folder loggers take a version when first asked, with no public setter
-            logger._version = version
+        if isinstance(logger, FOLDER_LOGGERS) and not has_version(logger):
+            set_version(logger, version)
         try:
             _ = logger.experiment  # on rank 0; the others get a stand-in
         except Exception as err:  # whatever stops it: the user's logger settings or environment

@@ -1,0 +1,41 @@
+"""Every use lit_digits makes of Lightning's and jsonargparse's private API, each where no public
+API does what it needs. setup.cfg pins the releases these were tested on; a release that moves
+one of them breaks here, and only here."""
+
+from collections.abc import Callable
+from typing import Any
+
+from jsonargparse import Namespace
+from lightning.pytorch.loggers import Logger
+from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+
+
+def parse_without_validation(parse: Callable[..., Namespace], args: Any) -> Namespace:
+    """``parser.parse_args`` / ``parse_object`` (``parse``) without the check of the result, which
+    the CLI runs itself once it has filled in what the user left to it (a logger's ``save_dir``)."""
+    return parse(args, _skip_validation=True)
+
+
+class KeepingExperimentWriter(ExperimentWriter):
+    """Lightning's CSV writer without its check of the log folder, which deletes a metrics.csv
+    already there (and warns that it will)."""
+
+    def _check_log_dir_exists(self) -> None:
+        pass
+
+
+def cached_experiment(logger: Logger, make: Callable[[], Any]) -> Any:
+    """A logger's experiment, made by ``make`` the first time, where Lightning's own loggers keep it."""
+    if logger._experiment is None:
+        logger._experiment = make()
+    return logger._experiment
+
+
+def has_version(logger: Logger) -> bool:
+    """Whether a folder logger (TensorBoard, CSV) was given its version or has taken one."""
+    return logger._version is not None
+
+
+def set_version(logger: Logger, version: int) -> None:
+    """Give a folder logger (TensorBoard, CSV) the version it would otherwise pick when first asked."""
+    logger._version = version
