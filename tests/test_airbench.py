@@ -67,10 +67,9 @@ def test_each_parameter_group_gets_its_optimizer_schedule_and_weight_decay():
         assert rates == pytest.approx(expected)
 
 
-def test_a_group_that_matches_no_parameter_is_a_clear_error():
-    model = recipe(param_groups=[ParamGroup(["net.group*.conv*.weight"]), ParamGroup(["net.group1.conv1.weight"])])
+def test_a_group_that_matches_no_parameter_is_a_clear_error_when_the_recipe_is_built():
     with pytest.raises(LitDigitsError, match=r"param_groups\[1\].*match no trainable parameter.*whiten.bias"):
-        model.optimizer_and_scheduler(steps_per_epoch=10, epochs=8)
+        recipe(param_groups=[ParamGroup(["net.group*.conv*.weight"]), ParamGroup(["net.group1.conv1.weight"])])
 
 
 def test_one_optimizer_is_not_wrapped_and_groups_without_their_own_join_it():

@@ -1,4 +1,4 @@
-"""The shared LightningModule: steps, metrics, logging and input normalization."""
+"""The recipe module: a network, its optimization, its steps and metrics."""
 
 import copy
 import logging
@@ -19,15 +19,17 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from lit_digits.errors import LitDigitsError
-from lit_digits.models.averaging import update_average
+from lit_digits.models.averaging import blend_every
+from lit_digits.models.compiling import COMPILE_MODES, compile_networks
+from lit_digits.models.precision import batch_norm_to_float32
+from lit_digits.models.random_state import restore_random_state, save_random_state
 from lit_digits.models.test_time import averaged_views
-from lit_digits.nets.whitening import PatchWhitening
-from lit_digits.optim.groups import ParamGroup, as_param_group, learning_rate_names, make_optimizer
+from lit_digits.models.whitening_fit import fit_whitening
+from lit_digits.optim.groups import ParamGroup, as_param_group, check_groups, learning_rates, make_optimizer
 from lit_digits.schedules import Constant, LRSchedule
 from lit_digits.spec import build, factory, spec
 
 Batch = tuple[torch.Tensor, torch.Tensor]
-COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 log = logging.getLogger(__name__)
 ADAM = spec(torch.optim.Adam)
 CONSTANT_LR = spec(Constant)
@@ -77,7 +79,7 @@ class ImageClassifier(LightningModule):
     (the loss, the correct predictions), and reach ``self.log`` only at the epoch's end, so
     nothing in a step waits for the host and a step pays for no logging bookkeeping. (Two
     torchmetrics updates in every step cost it more host time than anything else the
-    configs add; the README's Speed section has the measurements.)
+    configs add; docs/speed.md has the measurements.)
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class ImageClassifier(LightningModule):
         self.make_optimizer = factory(optimizer)
         self.lr_schedule: LRSchedule = build(lr_schedule)
         self.param_groups = [as_param_group(group) for group in param_groups]
+        check_groups(self._trainable_parameters(), self.param_groups)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False) if ema_decay else None
         if self.ema_net is not None:  # counted on the device, so that every step runs the same graph
             self.register_buffer("ema_steps", torch.zeros((), dtype=torch.int64))
@@ -159,7 +162,8 @@ class ImageClassifier(LightningModule):
         return averaged_views(net, x, self.tta_flip, self.tta_translate)
 
     def setup(self, stage: str) -> None:
-        datamodule = self.trainer.datamodule if self._trainer is not None else None
+        trainer = self._attached_trainer()
+        datamodule = trainer.datamodule if trainer is not None else None
         shape = getattr(datamodule, "image_shape", None)
         in_channels = getattr(self.net, "in_channels", self.mean.shape[1])
         if shape is not None and shape[0] != in_channels:
@@ -169,34 +173,25 @@ class ImageClassifier(LightningModule):
                 "pick a model (or a checkpoint) made for this data set"
             )
         if stage == "fit":
-            self._fit_whitening(datamodule)
+            fit_whitening(self, datamodule, self.mean, self.std)  # the average's copy too
 
-    def _fit_whitening(self, datamodule: Any) -> None:
-        """Fit the patch-whitening layers, if the network has any, each to its ``fit_images``
-        first training images (a resumed run then restores the fitted values from its checkpoint)."""
-        layers = [m for m in self.modules() if isinstance(m, PatchWhitening)]
-        if not layers:
-            return
-        if not hasattr(datamodule, "training_images"):
-            raise LitDigitsError("a patch-whitening network needs a lit_digits data module to fit its first layer to")
-        images = datamodule.training_images(max(layer.fit_images for layer in layers))
-        normalized = (images - self.mean.cpu()) / self.std.cpu()
-        for layer in layers:
-            layer.fit(normalized[: layer.fit_images])
+    def _attached_trainer(self) -> Any:
+        """The Trainer running this module, or None (``load_from_checkpoint``, a module used alone)."""
+        try:
+            return self.trainer
+        except RuntimeError:  # Lightning's answer for a module no Trainer runs
+            return None
 
     def configure_model(self) -> None:
         """Compile the network once, where ``compile`` asks for it and a Trainer runs it on a
         device other than XLA (``load_from_checkpoint`` calls this hook without a Trainer)."""
-        if not self.compile_net or self.net_compiled or self._trainer is None:
+        trainer = self._attached_trainer()
+        if not self.compile_net or self.net_compiled or trainer is None:
             return
-        if self.trainer.strategy.root_device.type == "xla":
+        if trainer.strategy.root_device.type == "xla":
             log.info("model.compile is ignored on XLA: torch-xla already compiles each step into one graph")
             return
-        for net in (self.net, self.ema_net):
-            if net is not None:
-                # Static shapes: training batches all have one size, and dynamic-shape graphs
-                # fail to build with ghost BatchNorm (torch 2.9's inductor).
-                net.compile(mode=self.compile_mode, dynamic=False)
+        compile_networks((self.net, self.ema_net), self.compile_mode)
         self.net_compiled = True
 
     def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
@@ -208,9 +203,11 @@ class ImageClassifier(LightningModule):
         """The recipe's optimizer over the trainable parameters, and a per-step scheduler that
         gives each parameter group its schedule's rate (also what the benchmarks' hand-written
         loops use)."""
-        trainable = [(name, p) for name, p in self.named_parameters() if p.requires_grad]
-        return make_optimizer(trainable, self.param_groups, self.make_optimizer, self.lr_schedule,
+        return make_optimizer(self._trainable_parameters(), self.param_groups, self.make_optimizer, self.lr_schedule,
                               steps_per_epoch, epochs, self.bias_lr_factor)  # fmt: skip
+
+    def _trainable_parameters(self) -> list[tuple[str, nn.Parameter]]:
+        return [(name, p) for name, p in self.named_parameters() if p.requires_grad]
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         epochs = self.trainer.max_epochs
@@ -221,13 +218,9 @@ class ImageClassifier(LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def _keep_statistics_in_float32(self) -> None:
-        """Under ``16-true``/``bf16-true`` precision, Lightning casts the whole model to half;
-        BatchNorm's running statistics and affine terms go back to float32 (PyTorch's
-        BatchNorm takes half inputs with float32 parameters on CPU, CUDA and XLA), and so
-        do the epoch's training figures."""
-        for module in self.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.float()
+        """BatchNorm (``batch_norm_to_float32``) and the epoch's training figures in float32, after
+        Lightning has cast the model for the precision of each stage."""
+        batch_norm_to_float32(self)
         for metric in (self.train_loss, self.train_acc):
             metric.set_dtype(torch.float32)
 
@@ -247,8 +240,8 @@ class ImageClassifier(LightningModule):
         return F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
-        if self.ema_net is not None:
-            self._update_average()
+        if self.ema_net is not None:  # at the start of a step, it joins that step's graph (XLA)
+            blend_every(self.ema_net, self.net, self.ema_steps, self.ema_decay, self.ema_every_n_steps)
         x, y = batch
         logits = self(x)
         loss = self._loss(logits, y)
@@ -259,14 +252,6 @@ class ImageClassifier(LightningModule):
         self.train_counts["batches"] += 1
         self.train_counts["images"] += y.shape[0]
         return loss
-
-    def _update_average(self) -> None:
-        """Blend the weights the previous step left into the average, every ``ema_every_n_steps``
-        steps. Done at the start of a step, it joins that step's graph: on XLA nothing is left
-        pending at an epoch's end, and every step, blending by 0 or not, runs the same graph."""
-        self.ema_steps += 1
-        due = self.ema_steps % self.ema_every_n_steps == 0
-        update_average(self.ema_net, self.net, due * (1 - self.ema_decay**self.ema_every_n_steps))
 
     def on_train_epoch_start(self) -> None:
         self.train_loss_sum = torch.zeros((), device=self.device)
@@ -300,7 +285,11 @@ class ImageClassifier(LightningModule):
         every = self.trainer.log_every_n_steps
         logging_step = every > 0 and self.global_step % every == 0
         if logging_step:
-            metrics = {"train_loss_step": float(outputs["loss"]), **self.learning_rates(), "epoch": self.current_epoch}
+            metrics = {
+                "train_loss_step": float(outputs["loss"]),
+                **learning_rates(self.optimizers(use_pl_optimizer=False)),
+                "epoch": self.current_epoch,
+            }
             for logger in self.loggers:
                 logger.log_metrics(metrics, self.global_step)
         if not (logging_step or batch_idx + 1 == self.trainer.num_training_batches):
@@ -313,11 +302,6 @@ class ImageClassifier(LightningModule):
                 "--model.lr_schedule's lr) or the precision too low (try --trainer.precision 32-true)"
             )
         self.checked_steps = self.global_step
-
-    def learning_rates(self) -> dict[str, float]:
-        """The rate of each parameter group for the next step, by ``LearningRateMonitor``'s names."""
-        optimizer = self.optimizers(use_pl_optimizer=False)
-        return {name: float(group["lr"]) for name, group in zip(learning_rate_names(optimizer), optimizer.param_groups)}
 
     def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:
         x, y = batch
@@ -340,9 +324,7 @@ class ImageClassifier(LightningModule):
         """Record the model class and the random state, so a resumed run continues exactly:
         same shuffling, augmentation draws and dropout as if it had never stopped."""
         checkpoint["lit_digits_model"] = type(self).__name__
-        checkpoint["rng_states"] = {"torch": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
+        save_random_state(checkpoint)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         saved = checkpoint.get("lit_digits_model")
@@ -351,8 +333,4 @@ class ImageClassifier(LightningModule):
                 f"the checkpoint holds a {saved}, not a {type(self).__name__}; "
                 "use the config (or --model) it was trained with"
             )
-        states = checkpoint.get("rng_states", {})
-        if "torch" in states:
-            torch.set_rng_state(states["torch"])
-        if "cuda" in states and torch.cuda.device_count() == len(states["cuda"]):
-            torch.cuda.set_rng_state_all(states["cuda"])
+        restore_random_state(checkpoint)

@@ -136,3 +136,14 @@ def learning_rate_names(optimizer: Optimizer) -> list[str]:
         groups = part.param_groups
         names += [name] if len(groups) == 1 else [f"{name}/pg{i}" for i in range(1, len(groups) + 1)]
     return names
+
+
+def learning_rates(optimizer: Optimizer) -> dict[str, float]:
+    """The rate of each parameter group for the next step, by ``learning_rate_names``."""
+    return {name: float(group["lr"]) for name, group in zip(learning_rate_names(optimizer), optimizer.param_groups)}
+
+
+def check_groups(named_parameters: Sequence[tuple[str, nn.Parameter]], groups: Sequence[ParamGroup]) -> None:
+    """Refuse, in one line, a group whose patterns match no parameter that an earlier group has not
+    taken: where the recipe is built, before any data is read."""
+    _split(named_parameters, groups)

@@ -1,0 +1,14 @@
+"""BatchNorm kept in float32 when Lightning casts a whole model to half precision."""
+
+from torch import nn
+
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
+
+def batch_norm_to_float32(model: nn.Module) -> None:
+    """Under ``16-true``/``bf16-true`` precision Lightning casts the whole model to half; BatchNorm's
+    running statistics and affine terms go back to float32 (PyTorch's BatchNorm takes half inputs
+    with float32 parameters on CPU, CUDA and XLA), so that its averages do not round away."""
+    for module in model.modules():
+        if isinstance(module, BATCH_NORMS):
+            module.float()

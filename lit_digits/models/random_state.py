@@ -1,0 +1,22 @@
+"""The random state in a checkpoint, so that a resumed run draws what it would have drawn."""
+
+from typing import Any
+
+import torch
+
+
+def save_random_state(checkpoint: dict[str, Any]) -> None:
+    """Record torch's random state (and CUDA's, where there is one) under ``rng_states``."""
+    checkpoint["rng_states"] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
+
+
+def restore_random_state(checkpoint: dict[str, Any]) -> None:
+    """Restore what ``save_random_state`` recorded: same shuffling, augmentation draws and dropout
+    as if the run had never stopped (CUDA's only on as many devices as it was saved from)."""
+    states = checkpoint.get("rng_states", {})
+    if "torch" in states:
+        torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.device_count() == len(states["cuda"]):
+        torch.cuda.set_rng_state_all(states["cuda"])
