@@ -6,6 +6,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from lit_digits.errors import LitDigitsError
 
 AT_LEAST_ONE = ("accumulate_grad_batches", "check_val_every_n_epoch", "num_nodes")
@@ -36,15 +38,32 @@ def check_seed(seed: Any) -> None:
 
 def check_config_files(args: Sequence[str]) -> None:
     """Each ``--config FILE`` among ``args`` is UTF-8 text, as YAML must be (the parser would end
-    in a ``UnicodeDecodeError`` traceback, naming no file)."""
-    given = [value for option, value in pairwise(args) if option == "--config"]
-    given += [option.removeprefix("--config=") for option in args if option.startswith("--config=")]
-    for path in map(Path, given):
-        if path.is_file():  # else a YAML string, or a path the parser refuses itself
-            try:
-                path.read_bytes().decode()
-            except UnicodeDecodeError as err:
-                raise LitDigitsError(
-                    f"config {path} is not UTF-8 text (byte {err.start}: {err.reason}); it is damaged, "
-                    "or not a YAML file: fix it or pass another"
-                ) from None
+    in a ``UnicodeDecodeError`` traceback, naming no file), and the first one is a whole recipe,
+    not a variant that only changes one (its ``model`` or ``data`` naming no ``class_path``)."""
+    given = [option.removeprefix("--config=") if option.startswith("--config=") else value
+             for option, value in pairwise([*args, ""]) if option in ("--config", "-c") or option.startswith("--config=")]  # fmt: skip
+    files = [path for path in map(Path, given) if path.is_file()]  # else a YAML string, or a path the parser refuses
+    for path in files:
+        try:
+            text = path.read_bytes().decode()
+        except UnicodeDecodeError as err:
+            raise LitDigitsError(
+                f"config {path} is not UTF-8 text (byte {err.start}: {err.reason}); it is damaged, "
+                "or not a YAML file: fix it or pass another"
+            ) from None
+        if path == files[0] and _changes_a_recipe(text):
+            raise LitDigitsError(
+                f"config {path} changes a recipe but names none (its model or data has no class_path): pass the "
+                f"recipe it changes first, --config BASE.yaml --config {path} (its first lines name BASE)"
+            )
+
+
+def _changes_a_recipe(text: str) -> bool:
+    """Whether the YAML ``text`` is a variant: a ``model`` or ``data`` section of ``init_args`` alone."""
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False  # the parser says what is wrong with it
+    sections = [config.get(key) for key in ("model", "data")] if isinstance(config, dict) else []
+    return any(isinstance(section, dict) and "init_args" in section and "class_path" not in section
+               for section in sections)  # fmt: skip

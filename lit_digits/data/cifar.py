@@ -3,7 +3,7 @@
 import io
 import pickle
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -39,14 +39,14 @@ class CIFAR10DataModule(ImageDataModule):
         self,
         data_dir: str = DEFAULT_DATA_DIR,
         batch_size: int = 512,
-        val_size: int = 0,
+        *,
         crop_padding: int = 4,
-        padding_mode: str = "reflect",
         flip: bool | str = True,
         cutout_size: int = 8,
-        predict_path: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(data_dir, batch_size, val_size, crop_padding, padding_mode, flip, cutout_size, predict_path)
+        """CIFAR-10's defaults: DavidNet's batch, crop, flip and cutout; the rest are ImageDataModule's."""
+        super().__init__(data_dir, batch_size, crop_padding=crop_padding, flip=flip, cutout_size=cutout_size, **kwargs)
 
     @property
     def expected_files(self) -> list[Path]:
