@@ -1,7 +1,7 @@
 # lit_digits on CPUs only: PyTorch's CPU wheels, no CUDA libraries.
 #   docker build -f docker/cpu.Dockerfile -t lit_digits:cpu .
 #   docker run --shm-size=4G -v "$HOME/data:/data" lit_digits:cpu \
-#     fit --config configs/mnist.yaml --trainer.accelerator cpu --data.data_dir /data
+#     fit --config configs/mnist.yaml --trainer.accelerator cpu --data.data_dir /data --trainer.default_root_dir /data/runs
 FROM python:3.11-slim
 
 WORKDIR /opt/lit_digits

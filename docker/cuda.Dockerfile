@@ -2,7 +2,7 @@
 # NVIDIA driver and container toolkit.
 #   docker build -f docker/cuda.Dockerfile -t lit_digits:cuda .
 #   docker run --gpus all --shm-size=8G -v "$HOME/data:/data" lit_digits:cuda \
-#     fit --config configs/cifar.yaml --trainer.accelerator gpu --trainer.precision bf16-mixed --data.data_dir /data
+#     fit --config configs/cifar.yaml --trainer.accelerator gpu --trainer.precision bf16-mixed --data.data_dir /data --trainer.default_root_dir /data/runs
 FROM python:3.11-slim
 
 WORKDIR /opt/lit_digits

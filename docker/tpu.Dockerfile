@@ -2,7 +2,7 @@
 # to the versions of setup.cfg's `tpu` extra), the package installed from this repository.
 #   docker build -f docker/tpu.Dockerfile -t lit_digits:tpu .
 #   docker run --privileged --net host --shm-size=16G -v "$HOME/data:/data" lit_digits:tpu \
-#     fit --config configs/cifar.yaml --trainer.accelerator tpu --trainer.devices 8 --data.data_dir /data
+#     fit --config configs/cifar.yaml --trainer.accelerator tpu --trainer.devices 8 --data.data_dir /data --trainer.default_root_dir /data/runs
 FROM us-central1-docker.pkg.dev/tpu-pytorch-releases/docker/xla:r2.9.0_3.10_tpuvm
 
 WORKDIR /opt/lit_digits
