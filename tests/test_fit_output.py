@@ -26,7 +26,7 @@ def test_a_fit_ends_with_its_run_its_accuracy_and_the_next_commands(mnist_dir, t
     assert f"  lit_digits report {run} --data_dir {mnist_dir}" in shown
     assert "FLOPs" not in shown and "Total Flops" not in shown  # Lightning counts none for these models
     assert "Params" in shown and "trainable" in shown
-    assert "weights_only" not in shown
+    assert "weights_only" not in shown and "stepping batches" not in shown
 
 
 def test_the_next_commands_work(mnist_dir, tmp_path, lit_digits_main, capsys):

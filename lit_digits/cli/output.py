@@ -6,6 +6,7 @@ import warnings
 NOISE = (
     "Defaulting to PJRT_DEVICE=CPU",  # importing torch-xla on a machine without a TPU
     "💡 Tip:",  # Lightning's advertisements for litlogger and litmodels
+    "to estimate number of stepping batches",  # Lightning reading the training data's length before fit
 )
 """Messages that tell a user nothing they can act on, dropped from every command's output."""
 
