@@ -99,3 +99,12 @@ def lit_digits_main(monkeypatch):
         return 0
 
     return run
+
+
+@pytest.fixture
+def in_process(lit_digits_main, capsys):
+    """``in_process.run_cli(...)`` and ``in_process.fit(...)``: ``cli_helpers.run_cli`` and ``fit`` run in
+    this process (``cli_helpers.InProcess``), for tests that check the command, not a process."""
+    from cli_helpers import InProcess
+
+    return InProcess(lit_digits_main, capsys)
