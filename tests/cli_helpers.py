@@ -1,12 +1,19 @@
-"""Running ``python -m lit_digits`` as a user would, in a temp working directory."""
+"""Running ``python -m lit_digits`` as a user would, in a temp working directory; or the same command
+in this process (``InProcess``), where a test needs no property of a real process."""
 
+import contextlib
 import json
+import logging
 import os
 import subprocess
 import sys
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+TESTS = str(Path(__file__).parent)
+"""This folder, where the probes (callbacks that tests load into a fit) are; this process imports it."""
 SMALL_DAVIDNET = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5"]
 """DavidNet at width 8 with a half-epoch warm-up, so that runs of a few epochs have a valid schedule."""
 SMALL_FAST = ["--model.net.init_args.width", "8"]
@@ -50,7 +57,113 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
     )
 
 
+def fit_args(config: str, data_dir: Path, *extra: str) -> list[str]:
+    """The arguments of a short ``fit`` of ``configs/<config>.yaml`` on the tiny data in ``data_dir``."""
+    recipe = ["--config", str(CONFIGS / f"{config}.yaml"), "--data.data_dir", str(data_dir)]
+    return ["fit", *recipe, "--data.batch_size", "16", *QUICK, *extra]
+
+
 def fit(config: str, data_dir: Path, *extra: str, cwd: Path, env: dict[str, str] | None = None):
     """A short ``fit`` of ``configs/<config>.yaml`` on the tiny data in ``data_dir``."""
-    recipe = ["--config", str(CONFIGS / f"{config}.yaml"), "--data.data_dir", str(data_dir)]
-    return run_cli("fit", *recipe, "--data.batch_size", "16", *QUICK, *extra, cwd=cwd, env=env)
+    return run_cli(*fit_args(config, data_dir, *extra), cwd=cwd, env=env)
+
+
+PYTHON_WARNING_FILTERS = [
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, ""),
+    ("ignore", PendingDeprecationWarning, ""),
+    ("ignore", ImportWarning, ""),
+    ("ignore", ResourceWarning, ""),
+]
+"""A fresh interpreter's warning filters (no -W options), which pytest replaces with its own."""
+
+LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
+"""Lightning's loggers that, imported in a process whose root logger has no handler, get a handler of their
+own on stderr and stop propagating; under pytest, whose handlers are on the root logger, they propagate."""
+
+
+class InProcess:
+    """``run_cli`` and ``fit`` by ``lit_digits.cli.main`` in this process: the same arguments, ``cwd`` and
+    ``env``, and the same result, a finished process whose ``returncode``, ``stdout`` and ``stderr`` are
+    what ``python -m lit_digits`` would give, without an interpreter's start-up (seconds a command).
+    Each command starts as that process would (``as_a_process``) and its output is its own.
+
+    Only for what a process itself does not decide: signals, exit by a signal, imports and the
+    environment at start-up, several processes (DDP, torchrun) are for ``run_cli``. An exception that
+    would be a traceback in a process fails the test here. ``main``: ``conftest.lit_digits_main``."""
+
+    def __init__(self, main: Callable[..., int], capsys) -> None:
+        self.main = main
+        self.capsys = capsys
+
+    def run_cli(self, *args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        self.capsys.readouterr()  # what came before is not this command's
+        with as_a_process(cwd, env):
+            status = self.main(*args)
+        out, err = self.capsys.readouterr()
+        return subprocess.CompletedProcess(["lit_digits", *args], status, out, err)
+
+    def fit(self, config: str, data_dir: Path, *extra: str, cwd: Path, env: dict[str, str] | None = None):
+        return self.run_cli(*fit_args(config, data_dir, *extra), cwd=cwd, env=env)
+
+
+@contextlib.contextmanager
+def as_a_process(cwd: Path, env: dict[str, str] | None) -> Iterator[None]:
+    """In ``cwd`` with ``env`` added, as ``python -m lit_digits`` starts: its ``sys.argv``; a fresh
+    interpreter's warning filters, warnings printed to stderr (pytest records them instead); Lightning's
+    loggers as such a process sets them up (``LIGHTNING_LOGGERS``), and what reaches the root logger
+    unhandled printed as Python's last resort does; the package's log set up afresh by each command.
+    The environment, working directory and loggers are given back afterwards. A PYTHONPATH in ``env``
+    may only be ``TESTS``, which this process imports already."""
+    import lit_digits
+
+    if (env or {}).get("PYTHONPATH", TESTS) != TESTS:
+        raise ValueError(f"PYTHONPATH {env['PYTHONPATH']} is for a new interpreter: use run_cli")
+    saved_env, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
+    loggers = [logging.getLogger(name) for name in ("lit_digits", *LIGHTNING_LOGGERS)]
+    saved_loggers = [(logger.handlers[:], logger.propagate, logger.level) for logger in loggers]
+    root, last_resort = logging.getLogger(), _LastResort(sys.stderr)
+    try:
+        for logger in loggers[1:]:
+            logger.handlers[:], logger.propagate = [logging.StreamHandler(sys.stderr)], False
+        root.addHandler(last_resort)
+        os.environ.update({k: v for k, v in (env or {}).items() if k != "PYTHONPATH"})
+        os.chdir(cwd)
+        sys.argv = [str(Path(lit_digits.__file__).with_name("__main__.py"))]
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category, module in PYTHON_WARNING_FILTERS:
+                warnings.filterwarnings(action, category=category, module=module, append=True)
+            warnings.showwarning = _print_warning
+            yield
+    finally:
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        root.removeHandler(last_resort)
+        for logger, (handlers, propagate, level) in zip(loggers, saved_loggers):
+            logger.handlers[:], logger.propagate = handlers, propagate
+            logger.setLevel(level)
+
+
+class _LastResort(logging.StreamHandler):
+    """``logging.lastResort`` of a process whose root logger has no handler: a record of WARNING or above
+    that met no handler on its way up is printed to stderr, as it is."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.setLevel(logging.WARNING)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        logger = logging.getLogger(record.name)
+        while logger.parent is not None:  # up to the root, whose handlers here are pytest's
+            if logger.handlers:
+                return False
+            logger = logger.parent
+        return super().filter(record)
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """How Python shows a warning by default: on (this test's) stderr."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))

@@ -2,8 +2,10 @@
 run of them; the command line run in this process."""
 
 import copy
+import inspect
 import logging
 import pickle
+import re
 import warnings
 from pathlib import Path
 
@@ -99,3 +101,40 @@ def lit_digits_main(monkeypatch):
         return 0
 
     return run
+
+
+@pytest.fixture
+def in_process(lit_digits_main, capsys):
+    """``in_process.run_cli(...)`` and ``in_process.fit(...)``: ``cli_helpers.run_cli`` and ``fit`` run in
+    this process (``cli_helpers.InProcess``), for tests that check the command, not a process."""
+    from cli_helpers import InProcess
+
+    return InProcess(lit_digits_main, capsys)
+
+
+SUBPROCESS_CALL = re.compile(r"(?<![\w.])(run_cli|fit|subprocess\.\w+|Popen)\(")
+"""A call that starts another Python process: ``cli_helpers.run_cli`` / ``fit`` (not ``in_process``'s), subprocess."""
+
+CALLED = re.compile(r"(?<![\w.])(\w+)\(")
+
+
+def starts_a_process(function: object, scope: dict[str, object], seen: set[str]) -> bool:
+    """Whether ``function``, or a function of ``scope`` (its test module's and this file's names)
+    that it calls, directly or through others, calls ``SUBPROCESS_CALL``."""
+    source = inspect.getsource(function)
+    if SUBPROCESS_CALL.search(source):
+        return True
+    called = {name for name in CALLED.findall(source) if name not in seen and inspect.isfunction(scope.get(name))}
+    seen |= called
+    return any(starts_a_process(scope[name], scope, seen) for name in called)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that starts another process (its own code, a function it calls or a
+    fixture of this suite that it uses): ``pytest -m "not slow"`` is the in-process inner loop."""
+    for item in items:
+        scope = {**globals(), **vars(item.module)}
+        fixtures = [scope.get(name) for name in item.fixturenames]
+        sources = [item.function, *(fixture for fixture in fixtures if callable(fixture))]
+        if any(starts_a_process(source, scope, set()) for source in sources):
+            item.add_marker(pytest.mark.slow)

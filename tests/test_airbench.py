@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
-from cli_helpers import CONFIGS, SMALL_AIR, fit, run_cli
+from cli_helpers import CONFIGS, SMALL_AIR
 
 from lit_digits import CIFAR10DataModule, ImageClassifier, LitDigitsError
 from lit_digits.models.test_time import averaged_views
@@ -134,9 +134,10 @@ def test_recipe_trains_from_python_with_both_optimizers(cifar_dir):
     assert 0 <= trainer.callback_metrics["val_acc"] <= 1
 
 
-def test_config_fits_and_its_checkpoint_tests_and_loads_without_code(cifar_dir, tmp_path):
-    run = fit("cifar_air", cifar_dir, *SMALL_AIR, "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0",
-              "--trainer.log_every_n_steps", "2", cwd=tmp_path)  # fmt: skip
+def test_config_fits_and_its_checkpoint_tests_and_loads_without_code(cifar_dir, tmp_path, in_process):
+    run = in_process.fit("cifar_air", cifar_dir, *SMALL_AIR, "--trainer.max_epochs", "2",
+                         "--trainer.limit_train_batches", "1.0", "--trainer.log_every_n_steps", "2",
+                         cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr
     folder = tmp_path / "runs" / "cifar_air" / "version_0"
     checkpoint = torch.load(folder / "checkpoints" / "last.ckpt", weights_only=True)
@@ -144,8 +145,8 @@ def test_config_fits_and_its_checkpoint_tests_and_loads_without_code(cifar_dir, 
     with open(folder / "metrics.csv") as table:
         columns = next(csv.reader(table))
     assert {"lr-SGD/pg1", "lr-SGD/pg2", "lr-SGD/pg3", "lr-Muon"} <= set(columns)
-    tested = run_cli("test", "--config", str(CONFIGS / "cifar_air.yaml"), "--data.data_dir", str(cifar_dir),
-                     *SMALL_AIR, "--ckpt_path", "best", cwd=tmp_path)  # fmt: skip
+    tested = in_process.run_cli("test", "--config", str(CONFIGS / "cifar_air.yaml"), "--data.data_dir",
+                                str(cifar_dir), *SMALL_AIR, "--ckpt_path", "best", cwd=tmp_path)  # fmt: skip
     assert tested.returncode == 0, tested.stderr
     assert "test_acc" in tested.stdout
 
@@ -159,7 +160,9 @@ def test_config_reads_like_the_reference_hyperparameters():
     assert (muon["momentum"], muon["ns_steps"], muon["normalize_weights"]) == (0.6, 3, True)
 
 
-def test_report_draws_every_groups_schedule_from_the_config(tmp_path):
-    result = run_cli("report", "--config", str(CONFIGS / "cifar_air.yaml"), "--out", str(tmp_path), cwd=tmp_path)
+def test_report_draws_every_groups_schedule_from_the_config(tmp_path, in_process):
+    result = in_process.run_cli(
+        "report", "--config", str(CONFIGS / "cifar_air.yaml"), "--out", str(tmp_path), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "lr_schedule.png").stat().st_size > 10_000

@@ -1,12 +1,14 @@
-"""Each bad input a user can give: one clear line, a non-zero exit, nothing of theirs harmed."""
+"""Each bad input a user can give: one clear line, a non-zero exit, nothing of theirs harmed.
+
+The commands run in this process (``in_process``): what they print and their exit status are the
+command's, not the interpreter's; ``test_cli`` runs ``python -m lit_digits`` itself."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from cli_helpers import CONFIGS, fit, run_cli
-from conftest import write_mnist
+from cli_helpers import CONFIGS
 from PIL import Image
 
 MNIST = str(CONFIGS / "mnist.yaml")
@@ -21,89 +23,92 @@ def assert_clear_error(result, *fragments: str, code: int = 1) -> None:
 
 
 @pytest.fixture(scope="module")
-def mnist_run(tmp_path_factory) -> tuple[Path, Path]:
-    """A tiny MNIST copy and a working directory holding one finished run of configs/mnist.yaml."""
-    data = write_mnist(tmp_path_factory.mktemp("mnist"))
-    work = tmp_path_factory.mktemp("work")
-    assert fit("mnist", data, cwd=work).returncode == 0
-    return data, work
+def mnist_run(fitted_run) -> tuple[Path, Path]:
+    """A tiny MNIST copy and a working directory holding one finished run of configs/mnist.yaml
+    (``fitted_run``'s, which these tests only read)."""
+    work = fitted_run.parents[2]
+    return work / "data", work
 
 
 @pytest.mark.parametrize(
     ("yaml", "fragment"),
     [("model:\n  init_args:\n    lrr: 0.1\n", "lrr"), ("trainer:\n  max_epochs: ten\n", "max_epochs")],
 )
-def test_yaml_with_typo_or_wrong_type_is_refused(tmp_path, yaml, fragment):
+def test_yaml_with_typo_or_wrong_type_is_refused(tmp_path, yaml, fragment, in_process):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml)
-    assert_clear_error(run_cli("fit", "--config", MNIST, "--config", str(bad), cwd=tmp_path), fragment, code=2)
+    assert_clear_error(
+        in_process.run_cli("fit", "--config", MNIST, "--config", str(bad), cwd=tmp_path), fragment, code=2
+    )
 
 
-def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_path):
+def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_path, in_process):
     data, _ = mnist_run
-    result = fit("mnist", data, "--trainer.val_check_interval", "1.5", cwd=tmp_path)
+    result = in_process.fit("mnist", data, "--trainer.val_check_interval", "1.5", cwd=tmp_path)
     assert_clear_error(result, "invalid value 1.5 for val_check_interval", "--print_config")
 
 
-def test_a_fit_without_a_logger_is_refused_as_it_would_have_no_run_folder(mnist_run, tmp_path):
+def test_a_fit_without_a_logger_is_refused_as_it_would_have_no_run_folder(mnist_run, tmp_path, in_process):
     data, _ = mnist_run
-    result = fit("mnist", data, "--trainer.logger", "false", cwd=tmp_path)
+    result = in_process.fit("mnist", data, "--trainer.logger", "false", cwd=tmp_path)
     assert_clear_error(result, "--trainer.logger false would leave it without", "leave --trainer.logger unset")
     assert not list(tmp_path.iterdir())
 
 
-def test_colour_model_on_mnist_is_refused_before_training(mnist_run, tmp_path):
+def test_colour_model_on_mnist_is_refused_before_training(mnist_run, tmp_path, in_process):
     data, _ = mnist_run
-    result = run_cli("fit", "--config", MNIST, "--model", "DavidNet", "--data.data_dir", str(data),
-                     "--data.batch_size", "16", cwd=tmp_path)  # fmt: skip
+    result = in_process.run_cli("fit", "--config", MNIST, "--model", "DavidNet", "--data.data_dir", str(data),
+                                "--data.batch_size", "16", cwd=tmp_path)  # fmt: skip
     assert_clear_error(result, "DavidNet takes 3-channel images but MNISTDataModule gives 1-channel 28x28")
     assert not (tmp_path / "runs" / "mnist" / "version_0" / "metrics.csv").exists()
 
 
-def test_checkpoint_of_another_recipe_is_refused(mnist_run, cifar_dir):
+def test_checkpoint_of_another_recipe_is_refused(mnist_run, cifar_dir, in_process):
     _, work = mnist_run
     checkpoint = work / "runs" / "mnist" / "version_0" / "checkpoints" / "best.ckpt"
     before = checkpoint.read_bytes()
-    result = run_cli("test", "--config", CIFAR, "--data.data_dir", str(cifar_dir), "--ckpt_path", str(checkpoint),
-                     cwd=work)  # fmt: skip
+    result = in_process.run_cli("test", "--config", CIFAR, "--data.data_dir", str(cifar_dir), "--ckpt_path",
+                                str(checkpoint), cwd=work)  # fmt: skip
     assert_clear_error(result, "TPUConvNet takes 1-channel images but CIFAR10DataModule gives 3-channel")
     assert checkpoint.read_bytes() == before
 
 
-def test_truncated_data_file_is_reported_and_kept(mnist_dir, tmp_path):
+def test_truncated_data_file_is_reported_and_kept(mnist_dir, tmp_path, in_process):
     path = mnist_dir / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
     path.write_bytes(path.read_bytes()[:-5])
     before = path.read_bytes()
-    result = fit("mnist", mnist_dir, cwd=tmp_path)
+    result = in_process.fit("mnist", mnist_dir, cwd=tmp_path)
     assert_clear_error(result, "t10k-labels-idx1-ubyte is truncated or corrupt")
     assert path.read_bytes() == before
 
 
-def test_data_dir_that_cannot_be_created_is_refused(tmp_path):
+def test_data_dir_that_cannot_be_created_is_refused(tmp_path, in_process):
     blocker = tmp_path / "a_file"
     blocker.write_text("mine")
-    result = run_cli("fit", "--config", MNIST, "--data.data_dir", str(blocker / "data"), cwd=tmp_path)
+    result = in_process.run_cli("fit", "--config", MNIST, "--data.data_dir", str(blocker / "data"), cwd=tmp_path)
     assert_clear_error(result, f"cannot create data_dir {blocker / 'data'}", "writable --data.data_dir")
     assert blocker.read_text() == "mine"
 
 
 @pytest.mark.parametrize("content", ["empty folder", "only a text file"])
-def test_predict_without_any_readable_image_is_refused(mnist_run, tmp_path, content):
+def test_predict_without_any_readable_image_is_refused(mnist_run, tmp_path, content, in_process):
     _, work = mnist_run
     folder = tmp_path / "images"
     folder.mkdir()
     if content == "only a text file":
         (folder / "notes.txt.png").write_text("hello")
-    result = run_cli("predict", "--config", MNIST, "--ckpt_path", "best", "--data.predict_path", str(folder), cwd=work)
+    result = in_process.run_cli(
+        "predict", "--config", MNIST, "--ckpt_path", "best", "--data.predict_path", str(folder), cwd=work
+    )
     assert_clear_error(result, "no readable image")
 
 
-def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path):
+def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path, in_process):
     _, work = mnist_run
     Image.fromarray(np.full((28, 28), 40000, dtype=np.uint16)).save(tmp_path / "deep.png")
     Image.fromarray(np.zeros((28, 28, 4), dtype=np.uint8), "RGBA").save(tmp_path / "alpha.png")
-    result = run_cli("predict", "--config", MNIST, "--ckpt_path", "best", "--data.predict_path", str(tmp_path),
-                     cwd=work)  # fmt: skip
+    result = in_process.run_cli("predict", "--config", MNIST, "--ckpt_path", "best", "--data.predict_path",
+                                str(tmp_path), cwd=work)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert sorted(Path(line.split("\t")[0]).name for line in result.stdout.splitlines() if "\t" in line) == [
         "alpha.png",
@@ -154,19 +159,21 @@ def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path):
         ("cifar_fast", "--model.lr_schedule.init_args.lrs", "[0.1]", "same number"),
     ],
 )
-def test_a_value_a_class_refuses_while_the_config_is_built_is_one_line(config, setting, value, message, tmp_path):
-    result = run_cli("fit", "--config", str(CONFIGS / f"{config}.yaml"), setting, value, cwd=tmp_path)
+def test_a_value_a_class_refuses_while_the_config_is_built_is_one_line(
+    config, setting, value, message, tmp_path, in_process
+):
+    result = in_process.run_cli("fit", "--config", str(CONFIGS / f"{config}.yaml"), setting, value, cwd=tmp_path)
     assert_clear_error(result)
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
     assert message in line
 
 
-def test_a_batch_larger_than_the_training_set_is_refused(mnist_dir, tmp_path):
-    result = fit("mnist", mnist_dir, "--data.batch_size", "200", cwd=tmp_path)  # fit's own 16 comes first
+def test_a_batch_larger_than_the_training_set_is_refused(mnist_dir, tmp_path, in_process):
+    result = in_process.fit("mnist", mnist_dir, "--data.batch_size", "200", cwd=tmp_path)  # fit's own 16 comes first
     assert_clear_error(result, "batch_size 200 is larger than the 96 training images")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
-def test_gpu_on_a_machine_without_one_says_so_and_what_to_pick(tmp_path):
-    result = run_cli("fit", "--config", MNIST, "--trainer.accelerator", "gpu", cwd=tmp_path)
+def test_gpu_on_a_machine_without_one_says_so_and_what_to_pick(tmp_path, in_process):
+    result = in_process.run_cli("fit", "--config", MNIST, "--trainer.accelerator", "gpu", cwd=tmp_path)
     assert_clear_error(result, "--trainer.accelerator gpu found no CUDA GPU on this machine", "pick cpu, or auto")

@@ -1,4 +1,8 @@
-"""The ``lit_digits`` command end to end: fit, test, predict, config printing, errors."""
+"""The ``lit_digits`` command end to end: fit, test, predict, config printing, errors.
+
+``python -m lit_digits`` itself runs where a test checks what only a new process shows (the whole
+output of fit, test and predict, with what importing the packages prints; --help as a module; the
+environment it starts in); the other commands run in this process (``in_process``)."""
 
 from pathlib import Path
 
@@ -57,37 +61,37 @@ VARIANTS = {"cifar_air95.yaml": "cifar_air.yaml", "mnist_codelab_augmented.yaml"
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS.glob("*.yaml")), ids=lambda path: path.name)
-def test_every_config_is_a_valid_recipe(tmp_path, config):
+def test_every_config_is_a_valid_recipe(tmp_path, config, in_process):
     base = ["--config", str(CONFIGS / VARIANTS[config.name])] if config.name in VARIANTS else []
-    printed = run_cli("fit", *base, "--config", str(config), "--print_config", cwd=tmp_path)
+    printed = in_process.run_cli("fit", *base, "--config", str(config), "--print_config", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
 
 
-def test_print_config_shows_the_recipe(tmp_path):
-    printed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--print_config", cwd=tmp_path)
+def test_print_config_shows_the_recipe(tmp_path, in_process):
+    printed = in_process.run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--print_config", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
     assert "class_path: lit_digits.DavidNet" in printed.stdout and "peak_lr: 0.4" in printed.stdout
     assert "nesterov: true" in printed.stdout and "logit_scale: 0.125" in printed.stdout
 
 
-def test_model_and_data_can_be_chosen_by_name(tmp_path, mnist_dir):
+def test_model_and_data_can_be_chosen_by_name(tmp_path, mnist_dir, in_process):
     args = ["fit", "--model", "TPUConvNet", "--data", "MNISTDataModule", "--data.data_dir", str(mnist_dir)]
-    printed = run_cli(*args, "--print_config", cwd=tmp_path)
+    printed = in_process.run_cli(*args, "--print_config", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
     assert "class_path: lit_digits.TPUConvNet" in printed.stdout
     assert "class_path: lit_digits.nets.ConvNet" in printed.stdout
 
 
-def test_a_tutorial_network_is_a_config_of_the_generic_recipe(tmp_path):
-    printed = run_cli("fit", "--config", str(CONFIGS / "mnist_codelab.yaml"), "--print_config", cwd=tmp_path)
+def test_a_tutorial_network_is_a_config_of_the_generic_recipe(tmp_path, in_process):
+    printed = in_process.run_cli("fit", "--config", str(CONFIGS / "mnist_codelab.yaml"), "--print_config", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
     for line in ("class_path: lit_digits.ImageClassifier", "class_path: lit_digits.nets.ConvNet",
                  "class_path: torch.optim.Adam", "class_path: lit_digits.schedules.EpochDecay", "factor: 0.666"):  # fmt: skip
         assert line in printed.stdout
 
 
-def test_every_run_gets_the_shared_checkpoints_and_logger_without_config_lines(tmp_path, mnist_dir):
-    trained = fit("mnist_dense", mnist_dir, "--trainer.log_every_n_steps", "1", cwd=tmp_path)
+def test_every_run_gets_the_shared_checkpoints_and_logger_without_config_lines(tmp_path, mnist_dir, in_process):
+    trained = in_process.fit("mnist_dense", mnist_dir, "--trainer.log_every_n_steps", "1", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
     run = tmp_path / "runs" / "mnist_dense" / "version_0"
     assert (run / "checkpoints" / "best.ckpt").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
@@ -109,8 +113,8 @@ def test_help_works_as_a_module(tmp_path):
         (["--trainer.max_epochs", "x"], "max_epochs"),
     ],
 )
-def test_unknown_key_or_bad_value_is_a_clear_error(tmp_path, override, message):
-    failed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), *override, cwd=tmp_path)
+def test_unknown_key_or_bad_value_is_a_clear_error(tmp_path, override, message, in_process):
+    failed = in_process.run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), *override, cwd=tmp_path)
     assert failed.returncode != 0
     assert message in failed.stderr and "Traceback" not in failed.stderr
 
@@ -123,14 +127,16 @@ def test_missing_data_without_network_is_one_clear_line(tmp_path):
     assert f"missing in data_dir {tmp_path / 'none'}" in failed.stderr
 
 
-def test_test_without_an_earlier_fit_says_so(tmp_path, mnist_dir):
-    failed = run_cli("test", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
-                     "--ckpt_path", "best", cwd=tmp_path)  # fmt: skip
+def test_test_without_an_earlier_fit_says_so(tmp_path, mnist_dir, in_process):
+    failed = in_process.run_cli("test", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
+                                "--ckpt_path", "best", cwd=tmp_path)  # fmt: skip
     assert failed.returncode == 1
     assert "no best.ckpt" in failed.stderr and "Traceback" not in failed.stderr
 
 
-def test_tpu_without_a_tpu_says_what_to_do(tmp_path):
-    failed = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--trainer.accelerator", "tpu", cwd=tmp_path)
+def test_tpu_without_a_tpu_says_what_to_do(tmp_path, in_process):
+    failed = in_process.run_cli(
+        "fit", "--config", str(CONFIGS / "mnist.yaml"), "--trainer.accelerator", "tpu", cwd=tmp_path
+    )
     assert failed.returncode == 1
     assert "no TPU" in failed.stderr and "Traceback" not in failed.stderr

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, run_cli
+from cli_helpers import CONFIGS
 
 from lit_digits import LitDigitsError
 from lit_digits.optim import LrBeforeMomentumSGD
@@ -44,9 +44,9 @@ def test_bad_settings_are_refused():
         LrBeforeMomentumSGD([torch.zeros(1)], momentum=1.5)
 
 
-def test_a_recipe_can_switch_to_it_from_the_command_line(tmp_path):
-    printed = run_cli("fit", "--config", str(CONFIGS / "cifar_fast.yaml"),
-                      "--model.optimizer", "lit_digits.optim.LrBeforeMomentumSGD", "--print_config", cwd=tmp_path)  # fmt: skip
+def test_a_recipe_can_switch_to_it_from_the_command_line(tmp_path, in_process):
+    printed = in_process.run_cli("fit", "--config", str(CONFIGS / "cifar_fast.yaml"), "--model.optimizer",
+                                 "lit_digits.optim.LrBeforeMomentumSGD", "--print_config", cwd=tmp_path)  # fmt: skip
     assert printed.returncode == 0, printed.stderr
     assert "class_path: lit_digits.optim.LrBeforeMomentumSGD" in printed.stdout
     assert "weight_decay: 0.0005" in printed.stdout and "nesterov: true" in printed.stdout

@@ -1,11 +1,12 @@
-"""``lit_digits report``: PNG pictures of a run, and of a recipe's schedule before training."""
+"""``lit_digits report``: PNG pictures of a run, and of a recipe's schedule before training. The
+commands run in this process (``in_process``)."""
 
 import random
 import shutil
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS, fit, run_cli
+from cli_helpers import CONFIGS, as_a_process, fit_args
 from conftest import write_mnist
 from PIL import Image
 
@@ -24,40 +25,42 @@ def assert_png(path: Path, min_width: int = 400, min_height: int = 200) -> None:
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
-    """A 2-epoch run of configs/mnist.yaml on tiny data."""
+    """A 2-epoch run of configs/mnist.yaml on tiny data, fit in this process."""
+    from lit_digits.cli import main
+
     data = write_mnist(tmp_path_factory.mktemp("mnist"))
     work = tmp_path_factory.mktemp("work")
-    trained = fit("mnist", data, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1", cwd=work)
-    assert trained.returncode == 0, trained.stderr
+    with as_a_process(work, None):  # main returns for exit status 0; any other is a SystemExit, failing the set-up
+        main(fit_args("mnist", data, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1"))
     return work / "runs" / "mnist" / "version_0"
 
 
-def test_report_of_a_run_writes_every_picture(finished_run):
-    result = run_cli("report", str(finished_run), cwd=finished_run)
+def test_report_of_a_run_writes_every_picture(finished_run, in_process):
+    result = in_process.run_cli("report", str(finished_run), cwd=finished_run)
     assert result.returncode == 0, result.stderr
     for name in PICTURES:
         assert_png(finished_run / "report" / name)
     assert [Path(line).name for line in result.stdout.split()] == PICTURES
 
 
-def test_report_of_a_checkpoint_writes_test_set_pictures(finished_run, tmp_path):
+def test_report_of_a_checkpoint_writes_test_set_pictures(finished_run, tmp_path, in_process):
     checkpoint = finished_run / "checkpoints" / "last.ckpt"
-    result = run_cli("report", str(checkpoint), "--out", str(tmp_path), cwd=tmp_path)
+    result = in_process.run_cli("report", str(checkpoint), "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert_png(tmp_path / "mistakes.png")
     assert_png(tmp_path / "confusion.png")
 
 
-def test_learning_rate_schedule_is_drawn_from_the_config_before_training(tmp_path):
-    result = run_cli("report", "--config", str(CONFIGS / "cifar.yaml"), "--trainer.max_epochs", "30",
+def test_learning_rate_schedule_is_drawn_from_the_config_before_training(tmp_path, in_process):
+    result = in_process.run_cli("report", "--config", str(CONFIGS / "cifar.yaml"), "--trainer.max_epochs", "30",
                      "--out", str(tmp_path), cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert_png(tmp_path / "lr_schedule.png")
     assert not (tmp_path / "runs").exists()
 
 
-def test_report_of_something_else_is_a_clear_error(tmp_path):
-    result = run_cli("report", str(tmp_path), cwd=tmp_path)
+def test_report_of_something_else_is_a_clear_error(tmp_path, in_process):
+    result = in_process.run_cli("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 1
     assert "neither a checkpoint nor a run folder" in result.stderr and "Traceback" not in result.stderr
 
@@ -73,7 +76,7 @@ class _RunsCode:
 
 
 @pytest.mark.parametrize("kind", ["pickle payload", "truncated", "random bytes"])
-def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, finished_run, tmp_path):
+def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, finished_run, tmp_path, in_process):
     import torch
 
     marker = tmp_path / "code_ran"
@@ -84,7 +87,7 @@ def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, fin
         checkpoint.write_bytes((finished_run / "checkpoints" / "last.ckpt").read_bytes()[:5000])
     else:
         checkpoint.write_bytes(bytes(range(256)) * 40)
-    result = run_cli("report", str(checkpoint), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    result = in_process.run_cli("report", str(checkpoint), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert str(checkpoint) in result.stderr

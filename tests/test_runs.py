@@ -1,11 +1,13 @@
-"""Run folders: what fit writes, what the other commands leave alone, and what no command deletes."""
+"""Run folders: what fit writes, what the other commands leave alone, and what no command deletes.
+
+The commands run in this process (``in_process``), but for two fits at once, which are two processes."""
 
 import shutil
 import subprocess
 import sys
 
 import pytest
-from cli_helpers import CONFIGS, QUICK, SMALL_DAVIDNET, fit, run_cli
+from cli_helpers import CONFIGS, QUICK, SMALL_DAVIDNET
 
 from lit_digits.runs.metrics_csv import read_metrics
 
@@ -14,11 +16,11 @@ def versions(root, config):
     return sorted(p.name for p in (root / "runs" / config).iterdir())
 
 
-def test_test_validate_and_predict_write_no_run_folder(mnist_dir, tmp_path):
-    assert fit("mnist", mnist_dir, cwd=tmp_path).returncode == 0
+def test_test_validate_and_predict_write_no_run_folder(mnist_dir, tmp_path, in_process):
+    assert in_process.fit("mnist", mnist_dir, cwd=tmp_path).returncode == 0
     common = ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir)]
     for command in ("test", "validate"):
-        result = run_cli(command, *common, "--ckpt_path", "best", cwd=tmp_path)
+        result = in_process.run_cli(command, *common, "--ckpt_path", "best", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
     assert versions(tmp_path, "mnist") == ["version_0"]
     assert sorted(p.name for p in (tmp_path / "runs" / "mnist" / "version_0").iterdir()) == [
@@ -26,11 +28,11 @@ def test_test_validate_and_predict_write_no_run_folder(mnist_dir, tmp_path):
     ]  # fmt: skip
 
 
-def test_best_and_last_take_the_models_settings_from_the_checkpoint(cifar_dir, tmp_path):
-    assert fit("cifar", cifar_dir, *SMALL_DAVIDNET, cwd=tmp_path).returncode == 0  # width 8, not 64
+def test_best_and_last_take_the_models_settings_from_the_checkpoint(cifar_dir, tmp_path, in_process):
+    assert in_process.fit("cifar", cifar_dir, *SMALL_DAVIDNET, cwd=tmp_path).returncode == 0  # width 8, not 64
     common = ["--config", str(CONFIGS / "cifar.yaml"), "--data.data_dir", str(cifar_dir)]
     for ckpt in ("best", "last"):
-        tested = run_cli("test", *common, "--ckpt_path", ckpt, cwd=tmp_path)
+        tested = in_process.run_cli("test", *common, "--ckpt_path", ckpt, cwd=tmp_path)
         assert tested.returncode == 0, tested.stderr
         assert "test_acc" in tested.stdout
 
@@ -48,13 +50,13 @@ def test_concurrent_fits_of_one_config_get_their_own_folders(mnist_dir, tmp_path
         assert (tmp_path / "runs" / "mnist" / version / "checkpoints" / "last.ckpt").is_file()
 
 
-def test_pinning_an_existing_version_is_refused_and_deletes_nothing(mnist_dir, tmp_path):
-    assert fit("mnist", mnist_dir, cwd=tmp_path).returncode == 0
+def test_pinning_an_existing_version_is_refused_and_deletes_nothing(mnist_dir, tmp_path, in_process):
+    assert in_process.fit("mnist", mnist_dir, cwd=tmp_path).returncode == 0
     metrics = tmp_path / "runs" / "mnist" / "version_0" / "metrics.csv"
     before = metrics.read_bytes()
-    pinned = fit("mnist", mnist_dir, "--trainer.logger", "lightning.pytorch.loggers.CSVLogger",
-                 "--trainer.logger.save_dir", "runs", "--trainer.logger.name", "mnist",
-                 "--trainer.logger.version", "0", cwd=tmp_path)  # fmt: skip
+    pinned = in_process.fit("mnist", mnist_dir, "--trainer.logger", "lightning.pytorch.loggers.CSVLogger",
+                            "--trainer.logger.save_dir", "runs", "--trainer.logger.name", "mnist",
+                            "--trainer.logger.version", "0", cwd=tmp_path)  # fmt: skip
     assert pinned.returncode == 1
     assert "already holds a run" in pinned.stderr and "Traceback" not in pinned.stderr
     assert metrics.read_bytes() == before
@@ -70,12 +72,12 @@ def test_pinning_an_existing_version_is_refused_and_deletes_nothing(mnist_dir, t
         ),  # refused by the model, after the config is saved
     ],
 )
-def test_a_fit_that_fails_before_training_leaves_no_run_folder(data, failing, request, tmp_path):
+def test_a_fit_that_fails_before_training_leaves_no_run_folder(data, failing, request, tmp_path, in_process):
     earlier = tmp_path / "runs" / "mnist" / "version_0"
     earlier.mkdir(parents=True)
     (earlier / "notes.txt").write_text("mine")
-    result = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir",
-                     str(request.getfixturevalue(data)), *QUICK, *failing, cwd=tmp_path)  # fmt: skip
+    result = in_process.run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir",
+                                str(request.getfixturevalue(data)), *QUICK, *failing, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert versions(tmp_path, "mnist") == ["version_0"]
     assert (earlier / "notes.txt").read_text() == "mine"
