@@ -187,7 +187,8 @@ class LitDigitsCLI(LightningCLI):
 
     def after_fit(self) -> None:
         """Say where the run went, how well it did, and what to run next (``fit_summary``)."""
-        if not self.trainer.is_global_zero or self.trainer.fast_dev_run or self.trainer.log_dir is None:
+        log_dir = self.trainer.log_dir  # on every process: Lightning broadcasts it from rank 0
+        if not self.trainer.is_global_zero or self.trainer.fast_dev_run or log_dir is None:
             return
         config = self._parsed()
         configs = [str(path) for path in config.get("config") or []]

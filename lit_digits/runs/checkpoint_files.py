@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from lightning.pytorch.plugins.io import TorchCheckpointIO, XLACheckpointIO
 
 from lit_digits.errors import LitDigitsError

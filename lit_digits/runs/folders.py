@@ -13,8 +13,8 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.lightning_internals import KeepingExperimentWriter, cached_experiment
-from lit_digits.runs.metrics_csv import header_for_appending
 from lit_digits.runs.hold import LOCK_FILE, RunHold
+from lit_digits.runs.metrics_csv import header_for_appending
 
 _VERSION = re.compile(r"version_(\d+)")
 SETUP_FILES = ("config.yaml", "hparams.yaml", "mlflow_run_id.txt", "events.out.tfevents.*")
