@@ -58,8 +58,10 @@ def finished(results: list[tuple[int, str]]) -> list[str]:
 
 
 def test_two_nodes_train_one_run_on_disjoint_shards_and_log_the_global_accuracy(data, tmp_path):
-    finished(two_nodes(tmp_path, "--trainer.max_epochs", "1", "--trainer.callbacks+=ddp_probe.RecordSamples",
-                       "--trainer.callbacks.out_dir", str(tmp_path)))  # fmt: skip
+    outputs = finished(two_nodes(tmp_path, "--trainer.max_epochs", "1", "--trainer.callbacks+=ddp_probe.RecordSamples",
+                                 "--trainer.callbacks.out_dir", str(tmp_path)))  # fmt: skip
+    # The end-of-fit summary: written once, by node 0, after every process has agreed on the run folder.
+    assert [output.count("Run: runs/mnist/version_0") for output in outputs] == [1, 0]
     runs = tmp_path / "runs" / "mnist"
     assert [p.name for p in runs.iterdir()] == ["version_0"]
     run = runs / "version_0"

@@ -7,10 +7,11 @@ from lightning.pytorch import Trainer
 from lit_digits.callbacks.run_checkpoints import RunCheckpoints
 
 
-def fit_summary(trainer: Trainer, recipe_args: list[str], data_dir: str | None) -> str:
-    """The run folder, the best and the final ``val_acc``, and the ``test`` and ``report`` commands
-    for this run: ``recipe_args`` name its recipe as the fit did (``--config`` files, ``--data.data_dir``);
-    ``data_dir`` is where its data is, if not in the data module's default place."""
+def fit_summary(trainer: Trainer, run_dir: str, recipe_args: list[str], data_dir: str | None) -> str:
+    """The run folder ``run_dir``, the best and the final ``val_acc``, and the ``test`` and ``report``
+    commands for this run: ``recipe_args`` name its recipe as the fit did (``--config`` files,
+    ``--data.data_dir``); ``data_dir`` is where its data is, if not in the data module's default place.
+    Reads nothing that other processes must take part in, so rank 0 can call it alone."""
     checkpoints = next((c for c in trainer.callbacks if isinstance(c, RunCheckpoints)), None)
     best = checkpoints.best_model_score if checkpoints is not None else None
     final = trainer.callback_metrics.get("val_acc")
@@ -19,5 +20,5 @@ def fit_summary(trainer: Trainer, recipe_args: list[str], data_dir: str | None) 
     else:
         accuracy = f"val_acc: best {100 * float(best):.2f}%, final {100 * float(final):.2f}%"
     test = shlex.join(["lit_digits", "test", *recipe_args, "--ckpt_path", "best" if best is not None else "last"])
-    report = shlex.join(["lit_digits", "report", trainer.log_dir, *(["--data_dir", data_dir] if data_dir else [])])
-    return "\n".join([f"Run: {trainer.log_dir}", accuracy, "Next:", f"  {test}", f"  {report}"])
+    report = shlex.join(["lit_digits", "report", run_dir, *(["--data_dir", data_dir] if data_dir else [])])
+    return "\n".join([f"Run: {run_dir}", accuracy, "Next:", f"  {test}", f"  {report}"])

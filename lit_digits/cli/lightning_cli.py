@@ -187,7 +187,8 @@ class LitDigitsCLI(LightningCLI):
 
     def after_fit(self) -> None:
         """Say where the run went, how well it did, and what to run next (``fit_summary``)."""
-        log_dir = self.trainer.log_dir  # on every process: Lightning broadcasts it from rank 0
+        # Every process asks: Lightning broadcasts log_dir from rank 0, so rank 0 alone asking would wait forever.
+        log_dir = self.trainer.log_dir
         if not self.trainer.is_global_zero or self.trainer.fast_dev_run or log_dir is None:
             return
         config = self._parsed()
@@ -199,7 +200,7 @@ class LitDigitsCLI(LightningCLI):
             recipe += ["--data.data_dir", str(data_dir)]
         if config.get("trainer", {}).get("default_root_dir"):
             recipe += ["--trainer.default_root_dir", str(config.trainer.default_root_dir)]
-        log.info(fit_summary(self.trainer, recipe, str(data_dir) if moved else None))
+        log.info(fit_summary(self.trainer, log_dir, recipe, str(data_dir) if moved else None))
 
     def before_predict(self) -> None:
         if self._parsed().get("ckpt_path") is None:
