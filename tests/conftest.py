@@ -4,6 +4,7 @@ run of them; the command line run in this process."""
 import copy
 import inspect
 import logging
+import os
 import pickle
 import re
 import warnings
@@ -11,6 +12,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each worker and the commands it starts share the cores with the other
+    workers: torch's own threads in each (one per core by default) would only contend."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // workers))
+        os.environ.setdefault("OMP_NUM_THREADS", threads)  # the commands the tests start
+        import torch
+
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
 
 MNIST_SIZES = {"train": 96, "t10k": 40}
 CIFAR_PER_BATCH = 20
@@ -112,29 +126,31 @@ def in_process(lit_digits_main, capsys):
     return InProcess(lit_digits_main, capsys)
 
 
-SUBPROCESS_CALL = re.compile(r"(?<![\w.])(run_cli|fit|subprocess\.\w+|Popen)\(")
-"""A call that starts another Python process: ``cli_helpers.run_cli`` / ``fit`` (not ``in_process``'s), subprocess."""
+SLOW_CALL = re.compile(r"(?<![\w.])(run_cli|fit|subprocess\.\w+|Popen)\(|compile=True")
+"""A call that starts another Python process (``cli_helpers.run_cli`` / ``fit``, not ``in_process``'s;
+subprocess), or a model built to be compiled by torch.compile (a minute or more of C++ on 2 cores)."""
 
 CALLED = re.compile(r"(?<![\w.])(\w+)\(")
 
 
-def starts_a_process(function: object, scope: dict[str, object], seen: set[str]) -> bool:
+def is_slow(function: object, scope: dict[str, object], seen: set[str]) -> bool:
     """Whether ``function``, or a function of ``scope`` (its test module's and this file's names)
-    that it calls, directly or through others, calls ``SUBPROCESS_CALL``."""
+    that it calls, directly or through others, holds a ``SLOW_CALL``."""
     source = inspect.getsource(function)
-    if SUBPROCESS_CALL.search(source):
+    if SLOW_CALL.search(source):
         return True
     called = {name for name in CALLED.findall(source) if name not in seen and inspect.isfunction(scope.get(name))}
     seen |= called
-    return any(starts_a_process(scope[name], scope, seen) for name in called)
+    return any(is_slow(scope[name], scope, seen) for name in called)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``slow`` every test that starts another process (its own code, a function it calls or a
-    fixture of this suite that it uses): ``pytest -m "not slow"`` is the in-process inner loop."""
+    """Mark ``slow`` every test that starts another process or runs torch.compile (its own code, a
+    function it calls or a fixture of this suite that it uses): ``pytest -m "not slow"`` is the
+    in-process inner loop."""
     for item in items:
         scope = {**globals(), **vars(item.module)}
         fixtures = [scope.get(name) for name in item.fixturenames]
         sources = [item.function, *(fixture for fixture in fixtures if callable(fixture))]
-        if any(starts_a_process(source, scope, set()) for source in sources):
+        if any(is_slow(source, scope, set()) for source in sources):
             item.add_marker(pytest.mark.slow)
