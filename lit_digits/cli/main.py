@@ -58,6 +58,10 @@ def main(args: list[str] | None = None) -> None:
         message = (f"lost another process of the run ({reason}): it stopped, and its own output says why; "
                    "then fit --ckpt_path last, on every node, resumes from the last checkpoint")  # fmt: skip
     else:
+        # Lightning keeps the process group of a multi-process run after the command; left to the
+        # interpreter's exit, its threads can end the process with SIGABRT once the peers have gone.
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
         return
     print(f"lit_digits: error: {message}", file=sys.stderr)
     sys.exit(1)
