@@ -19,11 +19,11 @@ def pytest_configure(config: pytest.Config) -> None:
     workers: torch's own threads in each (one per core by default) would only contend."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
-        threads = str(max(1, (os.cpu_count() or 1) // workers))
-        os.environ.setdefault("OMP_NUM_THREADS", threads)  # the commands the tests start
+        # A value already set wins; the commands the tests start read it from the environment.
+        threads = os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
         import torch
 
-        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+        torch.set_num_threads(int(threads))
 
 
 MNIST_SIZES = {"train": 96, "t10k": 40}
