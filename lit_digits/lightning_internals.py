@@ -10,6 +10,15 @@ from lightning.pytorch.loggers import Logger
 from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 
 
+class CheckpointHyperParameters:
+    """For a ``LightningCLI`` subclass: LightningCLI's reading of ``--ckpt_path``'s hyper-parameters
+    (its private ``_parse_ckpt_path``, which hands the class paths a checkpoint names to jsonargparse,
+    which imports them unchecked) replaced by the subclass's ``apply_checkpoint_hyper_parameters``."""
+
+    def _parse_ckpt_path(self) -> None:
+        self.apply_checkpoint_hyper_parameters()
+
+
 def parse_without_validation(parse: Callable[..., Namespace], args: Any) -> Namespace:
     """``parser.parse_args`` / ``parse_object`` (``parse``) without the check of the result, which
     the CLI runs itself once it has filled in what the user left to it (a logger's ``save_dir``)."""

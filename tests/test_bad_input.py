@@ -16,10 +16,15 @@ CIFAR = str(CONFIGS / "cifar.yaml")
 
 
 def assert_clear_error(result, *fragments: str, code: int = 1) -> None:
+    """Exit status ``code``, no traceback, the ``fragments`` in the one ``lit_digits: error:`` line; a
+    refusal by the argument parser (status 2) is that line alone, without the usage text."""
     assert result.returncode == code, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
+    if code == 2:
+        assert result.stderr.strip() == line
     for fragment in fragments:
-        assert fragment in result.stderr
+        assert fragment in line
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +35,61 @@ def mnist_run(fitted_run) -> tuple[Path, Path]:
     return work / "data", work
 
 
-@pytest.mark.parametrize(
-    ("yaml", "fragment"),
-    [("model:\n  init_args:\n    lrr: 0.1\n", "lrr"), ("trainer:\n  max_epochs: ten\n", "max_epochs")],
-)
-def test_yaml_with_typo_or_wrong_type_is_refused(tmp_path, yaml, fragment, in_process):
+PARSER_REFUSALS = [
+    (("--trainer.max_epochs", "ten"), "trainer:\n  max_epochs: ten\n", "trainer.max_epochs: expected an integer, got 'ten'"),
+    (("--trainer.max_epochz", "3"), "trainer:\n  max_epochz: 3\n",
+     "trainer.max_epochz: no such option (did you mean trainer.max_epochs?)"),
+    (("--trainer.precision", "7"), "trainer:\n  precision: 7\n", "trainer.precision: expected one of 64, 32, 16,"),
+    (("--model.init_args.lrr", "0.1"), "model:\n  init_args:\n    lrr: 0.1\n",
+     "model.init_args.lrr: lit_digits.TPUConvNet takes no option 'lrr'"),
+    (("--model.label_smoothin", "0.1"), "model:\n  init_args:\n    label_smoothin: 0.1\n",
+     "takes no option 'label_smoothin' (did you mean label_smoothing?)"),
+    (("--model.net.init_args.dropot", "0.1"), "model:\n  init_args:\n    net:\n      init_args:\n        dropot: 0.1\n",
+     "model.init_args.net.init_args.dropot: lit_digits.nets.ConvNet takes no option 'dropot' (did you mean dropout?)"),
+    (("--data.batch_size", "many"), "data:\n  init_args:\n    batch_size: many\n",
+     "data.init_args.batch_size: expected an integer, got 'many'"),
+    (("--model.net.class_path", "torch.optim.SGD"), "model:\n  init_args:\n    net:\n      class_path: torch.optim.SGD\n",
+     "model.init_args.net: torch.optim.SGD is not a subclass of Module"),
+    (("--model.optimizer.class_path", "torch.nn.Linear"),
+     "model:\n  init_args:\n    optimizer:\n      class_path: torch.nn.Linear\n",
+     "model.init_args.optimizer: torch.nn.Linear is not a subclass of Optimizer"),
+    (("--model", "torch.nn.Linear"), "model: torch.nn.Linear\n", "model: torch.nn.Linear is not a subclass of ImageClassifier"),
+    (("--model", "no_such_package.Model"), "model: no_such_package.Model\n", "model: cannot import no_such_package.Model"),
+    (("--seed_everything", "abc"), "seed_everything: abc\n", "seed_everything: expected true or false or an integer"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("option", "yaml", "message"), PARSER_REFUSALS)
+@pytest.mark.parametrize("where", ["command line", "config file"])
+def test_a_value_the_parser_refuses_is_one_line_naming_key_and_what_it_takes(
+    where, option, yaml, message, tmp_path, in_process
+):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml)
-    assert_clear_error(
-        in_process.run_cli("fit", "--config", MNIST, "--config", str(bad), cwd=tmp_path), fragment, code=2
-    )
+    given = option if where == "command line" else ("--config", str(bad))
+    assert_clear_error(in_process.run_cli("fit", "--config", MNIST, *given, cwd=tmp_path), message, code=2)
+
+
+@pytest.mark.parametrize("command", ["validate", "test", "predict"])
+def test_every_subcommand_refuses_a_value_in_one_line(command, tmp_path, in_process):
+    result = in_process.run_cli(command, "--config", MNIST, "--trainer.max_epochs", "ten", cwd=tmp_path)
+    assert_clear_error(result, "trainer.max_epochs: expected an integer, got 'ten'", code=2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((), "the following arguments are required: run"), (("runs", "--outt", "x"), "unrecognized arguments: --outt")],
+)
+def test_report_refuses_its_arguments_in_one_line(args, message, tmp_path, in_process):
+    assert_clear_error(in_process.run_cli("report", *args, cwd=tmp_path), message, "--help", code=2)
+
+
+def test_help_and_print_config_keep_their_output(tmp_path, in_process):
+    help_text = in_process.run_cli("fit", "--help", cwd=tmp_path)
+    assert help_text.returncode == 0 and "--trainer.max_epochs" in help_text.stdout
+    assert "--trusted_modules" in help_text.stdout
+    printed = in_process.run_cli("fit", "--config", MNIST, "--print_config", cwd=tmp_path)
+    assert printed.returncode == 0 and "class_path: lit_digits.TPUConvNet" in printed.stdout
 
 
 def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_path, in_process):

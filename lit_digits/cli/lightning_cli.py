@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jsonargparse import Namespace
+from jsonargparse import ArgumentError, Namespace
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
@@ -16,13 +16,15 @@ from lit_digits.callbacks.predictions import PrintPredictions
 from lit_digits.callbacks.progress import TimedProgressBar
 from lit_digits.callbacks.run_checkpoints import RunCheckpoints
 from lit_digits.callbacks.xla_graphs import XLAGraphCheck
+from lit_digits.checkpoints import CheckedCheckpoint, named_modules
 from lit_digits.cli.arguments import check_config_files, check_seed, check_trainer_settings
 from lit_digits.cli.fit_summary import fit_summary
+from lit_digits.cli.parser_errors import OneLineParser, one_line
 from lit_digits.data import DEFAULT_DATA_DIR, ImageDataModule
 from lit_digits.errors import LitDigitsError, cause_of
-from lit_digits.lightning_internals import parse_without_validation
+from lit_digits.lightning_internals import CheckpointHyperParameters, parse_without_validation
 from lit_digits.models import ImageClassifier
-from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO, load_safely, newest_checkpoint
+from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO, newest_checkpoint
 from lit_digits.runs.folders import RunConfig, RunLogger, run_version
 from lit_digits.runs.hold import RunHold
 from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, start, with_run_logger
@@ -30,7 +32,7 @@ from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, start, 
 log = logging.getLogger(__name__)
 
 
-class LitDigitsCLI(LightningCLI):
+class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
     """``lit_digits fit|validate|test|predict --config configs/NAME.yaml``.
 
     A recipe's config holds what makes it that recipe; what every run shares is here:
@@ -49,10 +51,15 @@ class LitDigitsCLI(LightningCLI):
     ``--ckpt_path best`` and ``--ckpt_path last`` name the newest ``best.ckpt`` /
     ``last.ckpt`` of earlier runs of the same config (or model), resolved while the
     arguments are parsed, so the model is built with the checkpoint's settings, as with a path.
+    A checkpoint may name only the classes ``lit_digits.checkpoints`` allows, among them those of
+    the modules this run's config and command line name, and of ``--trusted_modules``.
+
+    A value the parser refuses is one line (``OneLineParser``).
     """
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("save_config_callback", RunConfig)
+        self.checkpoint: CheckedCheckpoint | None = None
         super().__init__(
             ImageClassifier,
             ImageDataModule,
@@ -61,8 +68,18 @@ class LitDigitsCLI(LightningCLI):
             subclass_mode_data=True,
             seed_everything_default=0,
             trainer_defaults={"devices": 1},
+            parser_class=OneLineParser,
             parser_kwargs={"epilog": "Pictures of a run or a recipe: lit_digits report --help"},
             **kwargs,
+        )
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_argument(
+            "--trusted_modules",
+            type=list[str],
+            default=[],
+            help="packages of your own whose classes a checkpoint may name (besides lit_digits', torch's and "
+            "torchvision's, and the modules this config names)",
         )
 
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
@@ -209,7 +226,7 @@ class LitDigitsCLI(LightningCLI):
 
     def _resolve_checkpoint(self, config: Any, subcommand: str) -> None:
         """``best``/``last``: the newest such file of an earlier run (for fit, none starts a new
-        run); a path must be a checkpoint that loads safely (``load_safely``)."""
+        run); a path must be a checkpoint whose class paths pass the rules (``CheckedCheckpoint``)."""
         ckpt_path = config.get("ckpt_path")
         if ckpt_path in ("best", "last"):
             found = newest_checkpoint(self.runs_dir(), ckpt_path)
@@ -224,7 +241,29 @@ class LitDigitsCLI(LightningCLI):
             return
         if not Path(ckpt_path).is_file():
             raise LitDigitsError(f"checkpoint {ckpt_path} not found; pass an existing file, best or last")
-        load_safely(Path(ckpt_path))
+        trusted = named_modules(config.as_dict()) | set(config.get("trusted_modules") or [])
+        self.checkpoint = CheckedCheckpoint.read(Path(ckpt_path), trusted)
+        self.checkpoint.model_class(ImageClassifier)
+
+    def apply_checkpoint_hyper_parameters(self) -> None:
+        """The model's settings from ``--ckpt_path``'s checkpoint, checked while the arguments were
+        parsed (``_resolve_checkpoint``), into the config, as LightningCLI's own reading puts them."""
+        hyper_parameters = self.checkpoint.hyper_parameters() if self.checkpoint else {}
+        hyper_parameters.pop("_instantiator", None)
+        if not hyper_parameters:
+            return
+        if "_class_path" in hyper_parameters:
+            hyper_parameters = {"class_path": hyper_parameters.pop("_class_path"), "dict_kwargs": hyper_parameters}
+        self.parser.exit_on_error = False  # a refusal names the checkpoint
+        try:
+            self.config = self.parser.parse_object({self.config.subcommand: {"model": hyper_parameters}}, self.config)
+        except ArgumentError as err:
+            raise LitDigitsError(
+                f"checkpoint {self.checkpoint.source}: its hyper_parameters do not fit the model: {one_line(str(err))}; "
+                "it was not loaded"
+            ) from err
+        finally:
+            self.parser.exit_on_error = True
 
 
 def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool) -> list[Callback]:

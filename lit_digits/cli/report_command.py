@@ -1,20 +1,20 @@
 """``lit_digits report``: the pictures of a finished run, or of a recipe's schedule before training."""
 
-import argparse
 import warnings
 from pathlib import Path
 
 from lit_digits.cli.lightning_cli import LitDigitsCLI
+from lit_digits.cli.parser_errors import OneLineArgumentParser
 from lit_digits.report.runs import run_report
 from lit_digits.report.schedule import planned_learning_rates
 
-USAGE = """lit_digits report RUN_DIR_OR_CHECKPOINT [--out DIR] [--data_dir DIR]
+USAGE = """lit_digits report RUN_DIR_OR_CHECKPOINT [--out DIR] [--data_dir DIR] [--trusted_modules PACKAGE ...]
        lit_digits report --config CONFIG [--model.* ... overrides] [--out DIR]"""
 
 
 def report_command(argv: list[str]) -> None:
     """Write the pictures and print their paths, one a line."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="lit_digits report",
         usage=USAGE,
         description="Write PNG pictures of a run (runs/<config>/version_N or one of its checkpoints): "
@@ -25,14 +25,17 @@ def report_command(argv: list[str]) -> None:
     parser.add_argument("run", type=Path, help="a run folder or a checkpoint file")
     parser.add_argument("--out", type=Path, help="folder for the PNGs (default: RUN/report, or . with --config)")
     parser.add_argument("--data_dir", help="where the data set is, if not where the run had it")
+    parser.add_argument("--trusted_modules", nargs="+", default=[], metavar="PACKAGE",
+                        help="packages of your own whose classes the checkpoint may name (besides lit_digits', "
+                        "torch's and torchvision's)")  # fmt: skip
     if "--config" in argv:
-        out_option = argparse.ArgumentParser(add_help=False)
+        out_option = OneLineArgumentParser(prog="lit_digits report", add_help=False)
         out_option.add_argument("--out", type=Path, default=Path("."))
         known, config_args = out_option.parse_known_args(argv)
         written = [recipe_schedule(config_args, known.out)]
     else:
         args = parser.parse_args(argv)
-        written = run_report(args.run, args.out, args.data_dir)
+        written = run_report(args.run, args.out, args.data_dir, args.trusted_modules)
     for path in written:
         print(path)
 

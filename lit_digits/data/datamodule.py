@@ -2,12 +2,15 @@
 
 import os
 from abc import abstractmethod
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, Any
 
 import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader
 
+from lit_digits.checkpoints import CheckedCheckpoint
 from lit_digits.data.augment import flip as flip_where
 from lit_digits.data.augment import random_crop, random_cutout, random_flip
 from lit_digits.data.image_files import ImageFiles
@@ -91,6 +94,17 @@ class ImageDataModule(LightningDataModule):
         self._splits: dict[str, Split] = {}
         self._mirrored: torch.Tensor | None = None  # the training images mirrored once (alternating flip)
         self.predict_files: ImageFiles | None = None
+
+    @classmethod
+    def load_from_checkpoint(
+        cls, checkpoint_path: Path | str | IO[bytes], trusted_modules: Iterable[str] = (), **kwargs: Any
+    ) -> "ImageDataModule":
+        """The data module a checkpoint names (a subclass of this one), with its saved arguments,
+        built only once every class it names passes ``lit_digits.checkpoints``' rules (see
+        ``ImageClassifier.load_from_checkpoint``). ``kwargs`` override the saved arguments."""
+        checked = CheckedCheckpoint.read(checkpoint_path, trusted_modules)
+        load = super(ImageDataModule, checked.data_class(cls)).load_from_checkpoint
+        return load(checked.file(), weights_only=True, **kwargs)
 
     def planned_steps_per_epoch(self, devices: int = 1) -> int:
         """Training steps an epoch will take on the full data set, without loading it."""

@@ -5,8 +5,9 @@ import logging
 import math
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,7 @@ from torch.optim.lr_scheduler import LambdaLR
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
+from lit_digits.checkpoints import CheckedCheckpoint
 from lit_digits.errors import LitDigitsError
 from lit_digits.models.averaging import blend_every
 from lit_digits.models.compiling import COMPILE_MODES, compile_networks
@@ -151,6 +153,24 @@ class ImageClassifier(LightningModule):
         self.train_counts: Counter[str] = Counter()
         self.train_loss, self.train_acc = MeanMetric(), MeanMetric()  # the epoch's figures, from those
         self.checked_steps = 0
+
+    @classmethod
+    def load_from_checkpoint(
+        cls,
+        checkpoint_path: Path | str | IO[bytes],
+        map_location: Any = None,
+        strict: bool | None = None,
+        trusted_modules: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> "ImageClassifier":
+        """The model a checkpoint holds, of the class it names (a subclass of this one), built only
+        once every class it names passes ``lit_digits.checkpoints``' rules: lit_digits', torch's and
+        torchvision's, and those of ``trusted_modules`` (your own package's); any other raises
+        ``LitDigitsError``. ``kwargs`` override the saved arguments, as in Lightning's."""
+        checked = CheckedCheckpoint.read(checkpoint_path, trusted_modules)
+        model_class = checked.model_class(cls)
+        load = super(ImageClassifier, model_class).load_from_checkpoint
+        return load(checked.file(), map_location=map_location, strict=strict, weights_only=True, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for a batch of images in [0, 1]; in evaluation mode, those of the weight

@@ -2,6 +2,7 @@
 
 import logging
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -11,19 +12,19 @@ from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
 from lit_digits.report.pictures import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes
-from lit_digits.runs.checkpoint_files import load_safely
 from lit_digits.runs.metrics_csv import read_metrics
 
 log = logging.getLogger(__name__)
 
 
-def run_report(run: Path, out: Path | None, data_dir: str | None) -> list[Path]:
-    """All pictures of a finished run: from its metrics.csv and from its checkpoint on the test split."""
+def run_report(run: Path, out: Path | None, data_dir: str | None, trusted_modules: Sequence[str] = ()) -> list[Path]:
+    """All pictures of a finished run: from its metrics.csv and from its checkpoint on the test split
+    (``trusted_modules``: packages of your own whose classes the checkpoint may name)."""
     checkpoint, run_dir = _locate(run)
     out = out or run_dir / "report"
     metrics_csv = run_dir / "metrics.csv"
     written = metrics_pictures(metrics_csv, out) if metrics_csv.is_file() else []
-    images, labels, probs, classes = evaluate(checkpoint, data_dir)
+    images, labels, probs, classes = evaluate(checkpoint, data_dir, trusted_modules)
     written.append(plot_mistakes(images, labels, probs, classes, out / "mistakes.png"))
     confusion = MulticlassConfusionMatrix(len(classes))(probs, labels)
     written.append(plot_confusion(confusion, classes, out / "confusion.png"))
@@ -58,43 +59,25 @@ def _locate(run: Path) -> tuple[Path, Path]:
 
 @torch.inference_mode()
 def evaluate(
-    checkpoint: Path, data_dir: str | None
+    checkpoint: Path, data_dir: str | None, trusted_modules: Sequence[str] = ()
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[str, ...]]:
     """The checkpoint's class probabilities on its data set's test split: images, labels, probs, class names."""
-    model, datamodule = load_for_test(checkpoint, data_dir)
+    model, datamodule = load_for_test(checkpoint, data_dir, trusted_modules)
     batches = list(datamodule.test_dataloader())
     images, labels = torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
     probs = torch.cat([model(x.float() / 255).float().softmax(-1) for x, _ in batches])
     return images, labels, probs, datamodule.classes
 
 
-def load_for_test(checkpoint: Path, data_dir: str | None) -> tuple[ImageClassifier, ImageDataModule]:
+def load_for_test(
+    checkpoint: Path, data_dir: str | None, trusted_modules: Sequence[str] = ()
+) -> tuple[ImageClassifier, ImageDataModule]:
     """The checkpoint's model (on the CPU, in evaluation mode) and its data module, set up for
-    the test split (``data_dir`` overrides where the run had the data)."""
-    checkpoint_dict = load_safely(checkpoint)
-    model_class = _imported_subclass(ImageClassifier, checkpoint_dict.get("hyper_parameters", {}), checkpoint)
-    data_class = _imported_subclass(ImageDataModule, checkpoint_dict.get("datamodule_hyper_parameters", {}), checkpoint)
-    model = model_class.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True).eval()
+    the test split (``data_dir`` overrides where the run had the data); each of the classes the
+    checkpoint names is checked first (``lit_digits.checkpoints``)."""
+    model = ImageClassifier.load_from_checkpoint(checkpoint, map_location="cpu", trusted_modules=trusted_modules)
     overrides = {"data_dir": data_dir} if data_dir else {}
-    datamodule = data_class.load_from_checkpoint(checkpoint, weights_only=True, **overrides)
+    datamodule = ImageDataModule.load_from_checkpoint(checkpoint, trusted_modules=trusted_modules, **overrides)
     datamodule.prepare_data()
     datamodule.setup("test")
-    return model, datamodule
-
-
-def _imported_subclass(base: type, hyper_parameters: dict, checkpoint: Path) -> type:
-    """The already imported subclass of ``base`` whose class path the checkpoint names."""
-    class_path = hyper_parameters.get("_class_path", "")
-    name = class_path.rsplit(".", 1)[-1]
-    found, pending = [], [base]
-    while pending:
-        cls = pending.pop()
-        pending += cls.__subclasses__()
-        if name and cls.__name__ == name:
-            found.append(cls)
-    if not found:
-        raise LitDigitsError(
-            f"{checkpoint} names no {base.__name__} of lit_digits (class path {class_path!r}); "
-            "report reads checkpoints written by lit_digits fit"
-        )
-    return found[0]
+    return model.eval(), datamodule

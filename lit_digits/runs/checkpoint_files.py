@@ -1,12 +1,10 @@
 """Checkpoint files: written atomically, so a failed write keeps the last good one; found by name
-(``best``, ``last``); read with ``weights_only``, so no file can run code."""
+(``best``, ``last``). (How one is read: ``lit_digits.checkpoints``.)"""
 
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
-import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO, XLACheckpointIO
 
 from lit_digits.errors import LitDigitsError
@@ -42,21 +40,6 @@ class AtomicCheckpointIO(AtomicWrites, TorchCheckpointIO):
 
 class AtomicXLACheckpointIO(AtomicWrites, XLACheckpointIO):
     """Lightning's checkpoint files from XLA devices, written atomically (``AtomicWrites``)."""
-
-
-def load_safely(checkpoint: Path) -> dict:
-    """The checkpoint's contents, unpickled with ``weights_only`` (tensors and plain data, no code)."""
-    try:
-        return torch.load(checkpoint, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise LitDigitsError(
-            f"{checkpoint} holds objects other than tensors and plain data, which could run code when "
-            "loaded, so it was not loaded; use a checkpoint written by lit_digits fit"
-        ) from err
-    except (RuntimeError, EOFError, ValueError, OSError) as err:
-        raise LitDigitsError(
-            f"{checkpoint} is truncated or not a PyTorch checkpoint; pass a .ckpt written by lit_digits fit"
-        ) from err
 
 
 def newest_checkpoint(runs: Path, name: str) -> Path | None:
