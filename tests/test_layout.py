@@ -9,7 +9,7 @@ LAYERS = [
     {"nets", "data", "optim"},
     {"models"},
     {"callbacks", "runs"},
-    {"report"},
+    {"report", "export"},
     {"cli", "__main__"},
 ]
 """Each top-level module or folder of lit_digits by layer: a module imports from its own layer and those before it."""

@@ -178,8 +178,12 @@ class ImageClassifier(LightningModule):
         x = (x.to(self.mean.dtype) - self.mean) / self.std
         if self.training:
             return self.net(x)
-        net = self.ema_net if self.ema_net is not None else self.net
-        return averaged_views(net, x, self.tta_flip, self.tta_translate)
+        return averaged_views(self.evaluation_net, x, self.tta_flip, self.tta_translate)
+
+    @property
+    def evaluation_net(self) -> nn.Module:
+        """The network that validates, tests and predicts: the weight average, where kept, else ``net``."""
+        return self.ema_net if self.ema_net is not None else self.net
 
     def setup(self, stage: str) -> None:
         trainer = self._attached_trainer()

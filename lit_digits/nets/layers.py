@@ -41,3 +41,11 @@ class Scale(nn.Module):
 
     def extra_repr(self) -> str:
         return f"factor={self.factor}"
+
+
+class GlobalMaxPool(nn.Module):
+    """The maximum over each channel's whole map, N x C x H x W to N x C x 1 x 1: ``AdaptiveMaxPool2d(1)``
+    as one reduction, which every backend and ONNX exporter knows (ONNX's has no adaptive max pool)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=(-2, -1), keepdim=True)

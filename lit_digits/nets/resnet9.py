@@ -7,7 +7,7 @@ from torch import nn
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.nets.ghost_batch_norm import GhostBatchNorm
-from lit_digits.nets.layers import Scale, norm_layer
+from lit_digits.nets.layers import GlobalMaxPool, Scale, norm_layer
 from lit_digits.nets.whitening import PatchWhitening
 
 PREPS = ("conv", "whitening")
@@ -98,7 +98,7 @@ class ResNet9(nn.Sequential):
             *pooled_block(w, 2 * w), residual(2 * w),
             *pooled_block(2 * w, 4 * w),
             *pooled_block(4 * w, 8 * w), residual(8 * w),
-            nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+            GlobalMaxPool(), nn.Flatten(),
             nn.Linear(8 * w, num_classes, bias=False),
             Scale(logit_scale),
         )  # fmt: skip
