@@ -21,13 +21,10 @@ def export_command(argv: list[str]) -> None:
         "(onnxruntime, onnxruntime-web) or a torch.export program (torch.export.load). The weight average is "
         "exported where the run kept one.",
     )
-    parser.add_argument("run", type=Path, help="a run folder (its best.ckpt, else last.ckpt) or a checkpoint file")
+    parser.add_run_arguments()
     parser.add_argument("--format", choices=list(FORMATS), help="onnx or pt2 (default: --out's suffix, else onnx)")
     parser.add_argument("--out", type=Path, help="the new file (default: RUN-version_N-CHECKPOINT.onnx here)")
     parser.add_argument("--tta", action="store_true", help="compute the recipe's test-time views in the file too")
-    parser.add_argument("--data_dir", help="where the data set is, if not where the run had it")
-    parser.add_argument("--trusted_modules", nargs="+", default=[], metavar="PACKAGE",
-                        help="packages of your own whose classes the checkpoint may name")  # fmt: skip
     args = parser.parse_args(argv)
     exported = export_checkpoint(args.run, args.out, args.format, args.tta, args.data_dir, args.trusted_modules)
     channels, height, width = exported.image_shape

@@ -22,12 +22,8 @@ def report_command(argv: list[str]) -> None:
         "confident mistakes first, the confusion matrix and per-class accuracy. With --config and "
         "no run: the recipe's learning-rate schedule, before training.",
     )
-    parser.add_argument("run", type=Path, help="a run folder or a checkpoint file")
+    parser.add_run_arguments()
     parser.add_argument("--out", type=Path, help="folder for the PNGs (default: RUN/report, or . with --config)")
-    parser.add_argument("--data_dir", help="where the data set is, if not where the run had it")
-    parser.add_argument("--trusted_modules", nargs="+", default=[], metavar="PACKAGE",
-                        help="packages of your own whose classes the checkpoint may name (besides lit_digits', "
-                        "torch's and torchvision's)")  # fmt: skip
     if "--config" in argv:
         out_option = OneLineArgumentParser(prog="lit_digits report", add_help=False)
         out_option.add_argument("--out", type=Path, default=Path("."))
