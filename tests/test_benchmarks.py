@@ -85,3 +85,12 @@ def test_evaluation_tricks_tests_each_combination_of_average_and_tta(cifar_dir, 
     assert [row.split("|")[1:3] for row in rows] == [
         [" trained ", " off "], [" trained ", " on "], [" moving average ", " off "], [" moving average ", " on "]
     ]  # fmt: skip
+
+
+def test_export_parity_prints_both_accuracies_and_throughputs(fitted_run, tmp_path):
+    result = run_script("export_parity.py", str(fitted_run), "--data_dir", str(fitted_run.parents[2] / "data"),
+                        "--out", str(tmp_path), cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith(f"| {fitted_run} |")]
+    torch_accuracy, onnx_accuracy = row.split(" | ")[1:3]
+    assert torch_accuracy == onnx_accuracy and (tmp_path / "mnist-version_0.onnx").is_file()
