@@ -119,8 +119,8 @@ def test_unknown_key_or_bad_value_is_a_clear_error(tmp_path, override, message, 
     assert message in failed.stderr and "Traceback" not in failed.stderr
 
 
-def test_missing_data_without_network_is_one_clear_line(tmp_path):
-    failed = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(tmp_path / "none"),
+def test_missing_cifar_without_network_is_one_clear_line(tmp_path):
+    failed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--data.data_dir", str(tmp_path / "none"),
                      cwd=tmp_path, env={"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})  # fmt: skip
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr
