@@ -11,6 +11,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
 from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
+from lit_digits.callbacks.epoch_lines import EpochLines
 from lit_digits.callbacks.model_summary import ParameterSummary
 from lit_digits.callbacks.predictions import PrintPredictions
 from lit_digits.callbacks.progress import TimedProgressBar
@@ -231,14 +232,15 @@ def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool) -> list[Ca
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
     and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
     --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
-    bar and the model summary unless they are turned off. Lightning calls every callback at every step, whether it
-    has work there or not, so there is nothing here a run does not use (the model itself
-    writes the learning rates, beside the step loss)."""
+    bar (a line per epoch, ``EpochLines``, where stdout is not a terminal) and the model summary
+    unless they are turned off. Lightning calls every callback at every step, whether it has
+    work there or not, so there is nothing here a run does not use (the model itself writes the
+    learning rates, beside the step loss)."""
     callbacks: list[Callback] = [RunCheckpoints()]
     if xla:
         callbacks.append(XLAGraphCheck())
-    if progress_bar:
-        callbacks.append(TimedProgressBar())
+    if progress_bar:  # a bar on a terminal; elsewhere (a file, a pipe, a scheduler's log) a line per epoch
+        callbacks.append(TimedProgressBar() if sys.stdout.isatty() else EpochLines())
     if model_summary:
         callbacks.append(ParameterSummary())
     return callbacks
