@@ -18,6 +18,7 @@ from lit_digits.callbacks.progress import TimedProgressBar
 from lit_digits.callbacks.run_checkpoints import RunCheckpoints
 from lit_digits.callbacks.xla_graphs import XLAGraphCheck
 from lit_digits.cli.arguments import check_config_files, check_seed, check_trainer_settings
+from lit_digits.cli.commands import COMMANDS
 from lit_digits.cli.fit_summary import fit_summary
 from lit_digits.data import DEFAULT_DATA_DIR, ImageDataModule
 from lit_digits.errors import LitDigitsError, cause_of
@@ -62,7 +63,11 @@ class LitDigitsCLI(LightningCLI):
             subclass_mode_data=True,
             seed_everything_default=0,
             trainer_defaults={"devices": 1},
-            parser_kwargs={"epilog": "Pictures of a run or a recipe: lit_digits report --help"},
+            parser_kwargs={
+                "prog": "lit_digits",
+                "epilog": "Every command, report among them: lit_digits --help",
+                **{name: {"description": COMMANDS[name]} for name in self.subcommands()},
+            },
             **kwargs,
         )
 
