@@ -6,12 +6,13 @@ import sys
 
 import lightning as L
 import torch
+from cli_helpers import CONFIGS
 from lightning.pytorch import Callback
+from PIL import Image
 
 from lit_digits import ImageClassifier, MNISTDataModule
 from lit_digits.callbacks.epoch_lines import EpochLines
 from lit_digits.callbacks.progress import TimedProgressBar
-from lit_digits.cli.lightning_cli import run_callbacks
 from lit_digits.nets import MLP
 
 
@@ -84,11 +85,21 @@ def test_no_lines_when_the_progress_bar_is_turned_off(mnist_dir, tmp_path, in_pr
     assert lines == []
 
 
-def test_a_terminal_keeps_the_bar(monkeypatch):
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert any(isinstance(callback, TimedProgressBar) for callback in run_callbacks(False, True, False))
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
-    assert any(isinstance(callback, EpochLines) for callback in run_callbacks(False, True, False))
+def test_a_terminal_keeps_the_bar(mnist_dir, tmp_path, in_process, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # pytest's capture, as a terminal
+    result = in_process.fit("mnist", mnist_dir, "--trainer.enable_progress_bar", "true", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Epoch 0: 100%|" in result.stdout and "Epoch 1/" not in result.stdout
+
+
+def test_predict_keeps_its_bar_on_a_terminal_while_its_results_go_to_a_file(fitted_run, tmp_path, in_process,
+                                                                             monkeypatch):  # fmt: skip
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # stdout stays a file, as with predict > results.tsv
+    Image.new("L", (28, 28)).save(tmp_path / "digit.png")
+    result = in_process.run_cli("predict", "--config", str(CONFIGS / "mnist.yaml"), "--ckpt_path", "best",
+                                "--data.predict_path", str(tmp_path / "digit.png"), cwd=fitted_run.parents[2])  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Predicting DataLoader 0: 100%|" in result.stderr and result.stdout.count("\t") == 2
 
 
 def test_the_epoch_lines_run_nothing_at_a_step():

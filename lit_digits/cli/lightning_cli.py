@@ -129,7 +129,9 @@ class LitDigitsCLI(LightningCLI):
             kwargs.setdefault("plugins", [AtomicXLACheckpointIO() if xla else AtomicCheckpointIO()])
         shown = {name: trainer.get(f"enable_{name}") in (None, True) for name in ("progress_bar", "model_summary")}
         kwargs["enable_model_summary"] = False  # ParameterSummary, if shown, in place of Lightning's
-        self.trainer_defaults = {**self.trainer_defaults, "callbacks": run_callbacks(xla, **shown)}
+        bar_stream = sys.stderr if self.subcommand == "predict" else sys.stdout  # predict's results alone on stdout
+        callbacks = run_callbacks(xla, **shown, terminal=bar_stream.isatty())
+        self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
         try:
             built = super().instantiate_trainer(**kwargs)
         except (ValueError, TypeError) as err:  # Lightning's refusal of a setting, or of two that clash
@@ -233,19 +235,19 @@ class LitDigitsCLI(LightningCLI):
         load_safely(Path(ckpt_path))
 
 
-def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool) -> list[Callback]:
+def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool, terminal: bool) -> list[Callback]:
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
     and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
     --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
-    bar (a line per epoch, ``EpochLines``, where stdout is not a terminal) and the model summary
-    unless they are turned off. Lightning calls every callback at every step, whether it has
+    bar (a line per epoch, ``EpochLines``, where the bar's stream is not a ``terminal``) and
+    the model summary unless they are turned off. Lightning calls every callback at every step, whether it has
     work there or not, so there is nothing here a run does not use (the model itself writes the
     learning rates, beside the step loss)."""
     callbacks: list[Callback] = [RunCheckpoints()]
     if xla:
         callbacks.append(XLAGraphCheck())
     if progress_bar:  # a bar on a terminal; elsewhere (a file, a pipe, a scheduler's log) a line per epoch
-        callbacks.append(TimedProgressBar() if sys.stdout.isatty() else EpochLines())
+        callbacks.append(TimedProgressBar() if terminal else EpochLines())
     if model_summary:
         callbacks.append(ParameterSummary())
     return callbacks
