@@ -240,9 +240,9 @@ def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool, terminal: 
     and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
     --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
     bar (a line per epoch, ``EpochLines``, where the bar's stream is not a ``terminal``) and
-    the model summary unless they are turned off. Lightning calls every callback at every step, whether it has
-    work there or not, so there is nothing here a run does not use (the model itself writes the
-    learning rates, beside the step loss)."""
+    the model summary unless they are turned off. Lightning calls every callback at every step,
+    whether it has work there or not, so there is nothing here a run does not use (the model
+    itself writes the learning rates, beside the step loss)."""
     callbacks: list[Callback] = [RunCheckpoints()]
     if xla:
         callbacks.append(XLAGraphCheck())
