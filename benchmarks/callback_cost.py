@@ -10,7 +10,9 @@ calls those six hooks ``--calls`` times through Lightning's own dispatcher (its 
 ``_call_callback_hooks``: the cost measured is its work, a profiler label and a context per
 call, as much as the hooks'), once with no callback and once with each callback alone.
 Best of five repeats, one thread. A progress bar's redraws, at most ten a second, are
-rare here; ``step_overhead.py`` measures whole steps.
+rare here; ``step_overhead.py`` measures whole steps. The progress display is the one a run
+started here gets: the bar (``TimedProgressBar``) where stdout is a terminal, else a line per
+epoch (``EpochLines``, which has no step hook).
 """
 
 import argparse

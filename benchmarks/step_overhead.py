@@ -13,6 +13,8 @@ small batch, so the step's own arithmetic is small and what the host does around
 - lit_digits fit: ``LitDigitsCLI`` with the config as a user runs it (logger, checkpoints,
   progress bar, epoch metrics, learning rates), validation off. Its progress bar redraws
   every 0.1 s of the arm's own time (``Lockstep.clock``), as often per step as in a run alone.
+  Where stdout is not a terminal, a run has a line per epoch (``EpochLines``) instead, and so
+  does this arm.
 
 The three run at once, in lockstep: each in its own thread, taking turns one step at a
 time (loop step 1, bare step 1, fit step 1, loop step 2, ...). On a shared machine whose

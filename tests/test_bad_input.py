@@ -135,7 +135,7 @@ def test_truncated_data_file_is_reported_and_kept(mnist_dir, tmp_path, in_proces
 def test_data_dir_that_cannot_be_created_is_refused(tmp_path, in_process):
     blocker = tmp_path / "a_file"
     blocker.write_text("mine")
-    result = in_process.run_cli("fit", "--config", MNIST, "--data.data_dir", str(blocker / "data"), cwd=tmp_path)
+    result = in_process.run_cli("fit", "--config", CIFAR, "--data.data_dir", str(blocker / "data"), cwd=tmp_path)
     assert_clear_error(result, f"cannot create data_dir {blocker / 'data'}", "writable --data.data_dir")
     assert blocker.read_text() == "mine"
 

@@ -11,6 +11,8 @@ import torch
 from cli_helpers import CONFIGS, SMALL_DAVIDNET, SMALL_FAST, fit, run_cli
 from torchvision.io import write_png
 
+from lit_digits.cli import LitDigitsCLI
+
 NOISE = ("PJRT_DEVICE", "💡", "Total Flops", "dirpath has changed")
 """What Lightning and torch-xla print that a user cannot act on; no command shows it."""
 
@@ -52,7 +54,7 @@ def test_fit_then_test_and_predict_from_the_checkpoint(config, data, extra, requ
     assert "skipped" in predicted.stderr and "broken.png" in predicted.stderr
     assert "resized 40x50" in predicted.stderr
     assert all("\t" in line for line in predicted.stdout.splitlines()), "stdout holds the predictions alone"
-    assert "Predicting" in predicted.stderr  # the progress bar
+    assert "Predicting" not in predicted.stderr  # no bar where stderr is not a terminal (test_progress: where it is)
     assert_quiet(trained, tested, predicted)
 
 
@@ -101,8 +103,32 @@ def test_every_run_gets_the_shared_checkpoints_and_logger_without_config_lines(t
 
 def test_help_works_as_a_module(tmp_path):
     helped = run_cli("--help", cwd=tmp_path)
-    assert helped.returncode == 0 and "fit" in helped.stdout and "predict" in helped.stdout
-    assert "lit_digits report --help" in helped.stdout
+    assert helped.returncode == 0 and "usage: lit_digits COMMAND" in helped.stdout
+    assert "\n  report    pictures of a run" in helped.stdout and helped.stderr == ""
+
+
+def test_help_lists_every_command_with_one_line(tmp_path, in_process):
+    helped = in_process.run_cli("--help", cwd=tmp_path)
+    assert helped.returncode == 0
+    commands = helped.stdout.split("commands:\n")[1].split("\n\n")[0]
+    listed = dict(line.split(maxsplit=1) for line in commands.splitlines())
+    assert list(listed) == [*LitDigitsCLI.subcommands(), "report"]
+    assert listed["report"].startswith("pictures of a run (curves, mistakes, confusion matrix)")
+    assert all(len(line) > 20 for line in listed.values())
+
+
+def test_each_lightning_command_describes_itself_with_its_line(tmp_path, in_process):
+    helped = in_process.run_cli("test", "--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "usage: lit_digits [options] test" in helped.stdout
+    assert "a checkpoint's loss and accuracy on the test split" in helped.stdout
+
+
+@pytest.mark.parametrize(("args", "given"), [([], "name a command"), (["tset"], "there is no command 'tset'")])
+def test_a_missing_or_unknown_command_is_one_line_naming_them_all(tmp_path, in_process, args, given):
+    refused = in_process.run_cli(*args, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (f"lit_digits: error: {given}: fit, validate, test, predict, report "
+                              "(lit_digits --help says what each does)\n")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -119,8 +145,8 @@ def test_unknown_key_or_bad_value_is_a_clear_error(tmp_path, override, message, 
     assert message in failed.stderr and "Traceback" not in failed.stderr
 
 
-def test_missing_data_without_network_is_one_clear_line(tmp_path):
-    failed = run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(tmp_path / "none"),
+def test_missing_cifar_without_network_is_one_clear_line(tmp_path):
+    failed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--data.data_dir", str(tmp_path / "none"),
                      cwd=tmp_path, env={"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})  # fmt: skip
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr

@@ -107,15 +107,15 @@ def test_cifar_pickle_that_would_run_code_is_refused(cifar_dir):
         CIFAR10DataModule(cifar_dir).setup("test")
 
 
-def test_missing_files_without_network_name_data_dir_and_files(tmp_path, monkeypatch):
+def test_missing_cifar_without_network_names_data_dir_and_files(tmp_path, monkeypatch):
     def no_network(*args, **kwargs):
-        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\n<urlopen error>")
+        raise RuntimeError("Error downloading cifar-10-python.tar.gz:\n<urlopen error>")
 
-    monkeypatch.setattr("torchvision.datasets.MNIST.__init__", no_network)
+    monkeypatch.setattr("torchvision.datasets.CIFAR10.__init__", no_network)
     with pytest.raises(LitDigitsError) as error:
-        MNISTDataModule(tmp_path / "empty").prepare_data()
+        CIFAR10DataModule(tmp_path / "empty").prepare_data()
     message = str(error.value)
-    assert str(tmp_path / "empty") in message and "train-images-idx3-ubyte" in message
+    assert str(tmp_path / "empty") in message and "cifar-10-batches-py/data_batch_1" in message
     assert "\n" not in message
 
 

@@ -11,6 +11,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
 from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
+from lit_digits.callbacks.epoch_lines import EpochLines
 from lit_digits.callbacks.model_summary import ParameterSummary
 from lit_digits.callbacks.predictions import PrintPredictions
 from lit_digits.callbacks.progress import TimedProgressBar
@@ -18,6 +19,7 @@ from lit_digits.callbacks.run_checkpoints import RunCheckpoints
 from lit_digits.callbacks.xla_graphs import XLAGraphCheck
 from lit_digits.checkpoints import CheckedCheckpoint, named_modules
 from lit_digits.cli.arguments import check_config_files, check_seed, check_trainer_settings
+from lit_digits.cli.commands import COMMANDS
 from lit_digits.cli.fit_summary import fit_summary
 from lit_digits.cli.parser_errors import OneLineParser, one_line
 from lit_digits.data import DEFAULT_DATA_DIR, ImageDataModule
@@ -69,7 +71,11 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             seed_everything_default=0,
             trainer_defaults={"devices": 1},
             parser_class=OneLineParser,
-            parser_kwargs={"epilog": "Pictures of a run or a recipe: lit_digits report --help"},
+            parser_kwargs={
+                "prog": "lit_digits",
+                "epilog": "Every command, report among them: lit_digits --help",
+                **{name: {"description": COMMANDS[name]} for name in self.subcommands()},
+            },
             **kwargs,
         )
 
@@ -140,7 +146,9 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             kwargs.setdefault("plugins", [AtomicXLACheckpointIO() if xla else AtomicCheckpointIO()])
         shown = {name: trainer.get(f"enable_{name}") in (None, True) for name in ("progress_bar", "model_summary")}
         kwargs["enable_model_summary"] = False  # ParameterSummary, if shown, in place of Lightning's
-        self.trainer_defaults = {**self.trainer_defaults, "callbacks": run_callbacks(xla, **shown)}
+        bar_stream = sys.stderr if self.subcommand == "predict" else sys.stdout  # predict's results alone on stdout
+        callbacks = run_callbacks(xla, **shown, terminal=bar_stream.isatty())
+        self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
         try:
             built = super().instantiate_trainer(**kwargs)
         except (ValueError, TypeError) as err:  # Lightning's refusal of a setting, or of two that clash
@@ -266,18 +274,19 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             self.parser.exit_on_error = True
 
 
-def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool) -> list[Callback]:
+def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool, terminal: bool) -> list[Callback]:
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
     and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
     --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
-    bar and the model summary unless they are turned off. Lightning calls every callback at every step, whether it
-    has work there or not, so there is nothing here a run does not use (the model itself
-    writes the learning rates, beside the step loss)."""
+    bar (a line per epoch, ``EpochLines``, where the bar's stream is not a ``terminal``) and
+    the model summary unless they are turned off. Lightning calls every callback at every step,
+    whether it has work there or not, so there is nothing here a run does not use (the model
+    itself writes the learning rates, beside the step loss)."""
     callbacks: list[Callback] = [RunCheckpoints()]
     if xla:
         callbacks.append(XLAGraphCheck())
-    if progress_bar:
-        callbacks.append(TimedProgressBar())
+    if progress_bar:  # a bar on a terminal; elsewhere (a file, a pipe, a scheduler's log) a line per epoch
+        callbacks.append(TimedProgressBar() if terminal else EpochLines())
     if model_summary:
         callbacks.append(ParameterSummary())
     return callbacks

@@ -8,6 +8,7 @@ import torch.distributed
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from lit_digits.callbacks.run_checkpoints import EXIT_CODES, CtrlC
+from lit_digits.cli.commands import COMMANDS, front_door
 from lit_digits.cli.export_command import export_command
 from lit_digits.cli.lightning_cli import LitDigitsCLI
 from lit_digits.cli.output import set_up_output
@@ -24,15 +25,24 @@ SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
 
 def main(args: list[str] | None = None) -> None:
     """``lit_digits fit|validate|test|predict`` (LightningCLI's subcommands), ``lit_digits report``
-    and ``lit_digits export`` (not Trainer methods, so not LightningCLI's), also as ``python -m lit_digits``.
-    A mistake of the user's is one line on stderr and exit status 1; a stop by SIGTERM or Ctrl-C
-    between two steps exits with ``EXIT_CODES``."""
+    and ``lit_digits export`` (not Trainer methods, so not LightningCLI's), also as ``python -m
+    lit_digits``; ``lit_digits --help`` lists them all (``front_door``). A mistake of the user's is
+    one line on stderr and exit status 1 (2 for a missing or unknown command, as for what the
+    parser refuses); a stop by SIGTERM or Ctrl-C between two steps exits with ``EXIT_CODES``."""
     set_up_output()
     argv = sys.argv[1:] if args is None else args
+    if argv[:1] in (["-h"], ["--help"]):
+        print(front_door())  # LightningCLI's own would list its subcommands alone, without report
+        return
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        given = f"there is no command {argv[0]!r}" if argv else "name a command"
+        print(f"lit_digits: error: {given}: {', '.join(COMMANDS)} (lit_digits --help says what each does)",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2)
     try:
-        if argv[:1] == ["report"]:
+        if argv[0] == "report":
             report_command(argv[1:])
-        elif argv[:1] == ["export"]:
+        elif argv[0] == "export":
             export_command(argv[1:])
         else:
             LitDigitsCLI(args=args)

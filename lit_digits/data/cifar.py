@@ -1,6 +1,7 @@
 """CIFAR-10 from torchvision's on-disk layout: ``data_dir/cifar-10-batches-py/*`` (pickles)."""
 
 import io
+import os
 import pickle
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,8 +53,29 @@ class CIFAR10DataModule(ImageDataModule):
     def expected_files(self) -> list[Path]:
         return [_FOLDER / name for names in _BATCHES.values() for name in names]
 
-    def download(self) -> None:
-        torchvision.datasets.CIFAR10(self.data_dir, download=True)
+    def fetch_missing(self, missing: list[Path]) -> None:
+        """Download CIFAR-10 into ``data_dir`` with torchvision (which verifies the archive).
+
+        Raises:
+            LitDigitsError: ``data_dir`` cannot be made or written, or the download failed (no network).
+        """
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise LitDigitsError(
+                f"cannot create data_dir {self.data_dir} ({err.strerror}); pass a writable --data.data_dir"
+            ) from err
+        if not os.access(self.data_dir, os.W_OK):
+            raise LitDigitsError(f"data_dir {self.data_dir} is not writable; pass a writable --data.data_dir")
+        try:
+            torchvision.datasets.CIFAR10(self.data_dir, download=True)
+        except (OSError, RuntimeError) as err:
+            names = ", ".join(str(f) for f in missing)
+            raise LitDigitsError(
+                f"{names} missing in data_dir {self.data_dir}, and downloading them failed "
+                f"({str(err).splitlines()[0].rstrip(':')}); "
+                "put the files there (torchvision's layout) or connect to the internet"
+            ) from err
 
     def read_split(self, train: bool) -> Split:
         parts = [read_batch(self.data_dir / _FOLDER / name) for name in _BATCHES[train]]
@@ -90,4 +112,4 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise LitDigitsError(f"{path} is truncated or corrupt ({type(err).__name__}: {err}); {fix}") from err
     if not isinstance(batch, dict) or "data" not in batch or "labels" not in batch:
         raise LitDigitsError(f"{path} is not a CIFAR-10 batch (no 'data' and 'labels'); {fix}")
-    return checked_split(str(path), batch["data"], batch["labels"], CIFAR10DataModule.image_shape, 10)
+    return checked_split(str(path), batch["data"], batch["labels"], CIFAR10DataModule.image_shape, 10, fix)

@@ -31,7 +31,8 @@ class ImageDataModule(LightningDataModule):
     only, applies the enabled augmentations to the whole batch at once.
 
     Args:
-        data_dir: folder holding the data set in torchvision's layout; downloaded there if missing.
+        data_dir: folder holding the data set in torchvision's layout. Without it, CIFAR-10 is
+            downloaded there, and MNIST read from the copy shipped with lit_digits.
         batch_size: images per batch (per device); training drops the last partial batch.
         val_size: images held out of the training split for validation; 0 validates on the
             test split, as the published recipes report.
@@ -127,41 +128,29 @@ class ImageDataModule(LightningDataModule):
         """The files this data set reads, relative to ``data_dir``."""
 
     @abstractmethod
-    def download(self) -> None:
-        """Fetch the files into ``data_dir`` with torchvision's verified download."""
+    def fetch_missing(self, missing: list[Path]) -> None:
+        """Make the data set readable although ``missing`` (some of ``expected_files``) are not in
+        ``data_dir``: CIFAR-10 downloads them, MNIST reads the copy shipped with lit_digits."""
 
     @abstractmethod
     def read_split(self, train: bool) -> Split:
-        """Decode the training or test split from ``data_dir``, checking what was read."""
+        """Decode the training or test split, checking what was read."""
+
+    def missing_files(self) -> list[Path]:
+        """The ``expected_files`` that ``data_dir`` lacks."""
+        return [f for f in self.expected_files if not (self.data_dir / f).is_file()]
 
     # --- Lightning hooks -----------------------------------------------------------------
     def prepare_data(self) -> None:
-        """Use an existing copy in ``data_dir`` as it is; download only what is missing.
+        """Use an existing copy in ``data_dir`` as it is; else ``fetch_missing``.
 
         ``predict`` reads only the user's images, so it needs no data set.
         """
         if self.trainer is not None and self.trainer.predicting:
             return
-        missing = [f for f in self.expected_files if not (self.data_dir / f).is_file()]
-        if not missing:
-            return
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise LitDigitsError(
-                f"cannot create data_dir {self.data_dir} ({err.strerror}); pass a writable --data.data_dir"
-            ) from err
-        if not os.access(self.data_dir, os.W_OK):
-            raise LitDigitsError(f"data_dir {self.data_dir} is not writable; pass a writable --data.data_dir")
-        try:
-            self.download()
-        except (OSError, RuntimeError) as err:
-            names = ", ".join(str(f) for f in missing)
-            raise LitDigitsError(
-                f"{names} missing in data_dir {self.data_dir}, and downloading them failed "
-                f"({str(err).splitlines()[0].rstrip(':')}); "
-                "put the files there (torchvision's layout) or connect to the internet"
-            ) from err
+        missing = self.missing_files()
+        if missing:
+            self.fetch_missing(missing)
 
     def setup(self, stage: str) -> None:
         if stage in ("fit", "validate"):

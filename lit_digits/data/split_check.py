@@ -9,16 +9,16 @@ from lit_digits.errors import LitDigitsError
 
 
 def checked_split(
-    source: str, images: Any, labels: Any, image_shape: tuple[int, int, int], classes: int
+    source: str, images: Any, labels: Any, image_shape: tuple[int, int, int], classes: int, fix: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """``images`` as uint8 N x C x H x W and ``labels`` as int64 N, once they are what a data set
     file must hold: at least one image, uint8 pixels of ``image_shape`` (flat or not), as many
     labels as images, each an integer in 0..classes-1.
 
     Raises:
-        LitDigitsError: naming ``source`` (the files read) and what was wrong with them.
+        LitDigitsError: naming ``source`` (the files read), what was wrong with them, and ``fix``,
+            what to do about it.
     """
-    fix = "delete it to download a fresh copy"
     shape = " x ".join(map(str, image_shape))
     if (
         not isinstance(images, np.ndarray)
