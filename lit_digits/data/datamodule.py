@@ -140,6 +140,10 @@ class ImageDataModule(LightningDataModule):
         """The ``expected_files`` that ``data_dir`` lacks."""
         return [f for f in self.expected_files if not (self.data_dir / f).is_file()]
 
+    def readable_offline(self) -> bool:
+        """Whether the data set can be read without a download (a whole copy in ``data_dir``)."""
+        return not self.missing_files()
+
     # --- Lightning hooks -----------------------------------------------------------------
     def prepare_data(self) -> None:
         """Use an existing copy in ``data_dir`` as it is; else ``fetch_missing``.
