@@ -48,7 +48,7 @@ def summary_from_moments(mean: float, std: float | None, n: int) -> Summary:
         raise ValueError("no values to summarize")
     interval = None
     if n >= MIN_SEEDS_FOR_INTERVAL:
-        half_width = stats.t.ppf((1 + CONFIDENCE) / 2, n - 1) * std / math.sqrt(n)
+        half_width = float(stats.t.ppf((1 + CONFIDENCE) / 2, n - 1)) * std / math.sqrt(n)
         interval = (mean - half_width, mean + half_width)
     return Summary(n, mean, std, interval)
 
