@@ -23,10 +23,46 @@ def test_accuracy_prints_one_row_per_seed_and_the_summary(mnist_dir, tmp_path):
                         cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "2 runs: test_acc mean" in result.stdout and "best epochs' val_acc: mean" in result.stdout
+    assert "(n < 3: no interval), std" in result.stdout
     (csv_file,) = (tmp_path / "out").glob("accuracy_mnist_*.csv")
     rows = list(csv.DictReader(csv_file.open()))
     assert [row["seed"] for row in rows] == ["0", "1"]
     assert all(0 <= float(row[column]) <= 100 for row in rows for column in ("test_acc", "best_val_acc"))
+
+
+def test_accuracy_compares_two_of_its_csv_files_by_welchs_test(tmp_path):
+    for name, accuracies in (("a.csv", [91, 92, 93]), ("b.csv", [93, 94, 95])):
+        with (tmp_path / name).open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["config", "seed", "epochs", "test_acc", "best_val_acc", "wall_s", "device"])
+            writer.writerows(
+                ["mnist.yaml", seed, 10, accuracy, "", 100, "cpu"] for seed, accuracy in enumerate(accuracies)
+            )
+    result = run_script("accuracy.py", "--compare", "a.csv", "b.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # std 1, 3 seeds: 92 ± t(0.975, 2) / sqrt(3) = 92 ± 4.303 / 1.732; the difference: Welch's t = -sqrt(6), df 4
+    assert "| a.csv | 3 | 92.00% ± 2.48 | 95% CI [89.52, 94.48] | 1.00 |" in result.stdout
+    assert (
+        "a.csv - b.csv: -2.00 points (95% CI [-4.27, +0.27]); Welch two-sample t-test p = 0.07 (df 4)" in result.stdout
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.csv", "b.csv"], "a comparison writes nothing"
+
+
+def test_accuracy_tests_recorded_values_against_a_reference_mean(tmp_path):
+    result = run_script("accuracy.py", "--compare-values", "93.84 94.06 94.25 94.13 93.99", "--reference", "94.01",
+                        cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "| 93.84 94.06 94.25 94.13 93.99 | 5 | 94.05% ± 0.19 | 95% CI [93.86, 94.24] | 0.15 |" in result.stdout
+    assert " - 94.01%: +0.04 points (95% CI [-0.15, +0.23]); one-sample t-test p = 0.56 (df 4)" in result.stdout
+
+
+def test_accuracy_gives_no_interval_below_three_seeds_and_no_test_below_two(tmp_path):
+    result = run_script("accuracy.py", "--compare-values", "94.00 94.12", "95.17", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "| 94.00 94.12 | 2 | 94.06% | n < 3: no interval | 0.08 |" in result.stdout
+    assert "| 95.17 | 1 | 95.17% | n < 3: no interval | - |" in result.stdout
+    assert "94.00 94.12 - 95.17: -1.11 points (n < 3: no interval); no test with n < 2 on a side" in result.stdout
+    assert "p =" not in result.stdout
 
 
 def test_throughput_compares_lightning_with_the_loop(cifar_dir, tmp_path):
