@@ -9,9 +9,9 @@ import torch
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from lit_digits.data import ImageDataModule
-from lit_digits.errors import LitDigitsError
 from lit_digits.models import ImageClassifier
 from lit_digits.report.pictures import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes
+from lit_digits.runs.checkpoint_files import run_checkpoint
 from lit_digits.runs.metrics_csv import read_metrics
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def run_report(run: Path, out: Path | None, data_dir: str | None, trusted_modules: Sequence[str] = ()) -> list[Path]:
     """All pictures of a finished run: from its metrics.csv and from its checkpoint on the test split
     (``trusted_modules``: packages of your own whose classes the checkpoint may name)."""
-    checkpoint, run_dir = _locate(run)
+    checkpoint, run_dir = run_checkpoint(run)
     out = out or run_dir / "report"
     metrics_csv = run_dir / "metrics.csv"
     written = metrics_pictures(metrics_csv, out) if metrics_csv.is_file() else []
@@ -45,16 +45,6 @@ def metrics_pictures(metrics_csv: Path, out: Path) -> list[Path]:
         rates = {c: [metrics[c].get(step, math.nan) for step in steps] for c in columns}
         written.append(plot_learning_rate(steps, rates, out / "lr_schedule.png", "learning rates as logged"))
     return written
-
-
-def _locate(run: Path) -> tuple[Path, Path]:
-    """(checkpoint, run folder) for a run folder or a checkpoint inside one."""
-    if run.is_file():
-        return run, run.parent.parent
-    for name in ("best.ckpt", "last.ckpt"):
-        if (run / "checkpoints" / name).is_file():
-            return run / "checkpoints" / name, run
-    raise LitDigitsError(f"{run} is neither a checkpoint nor a run folder with checkpoints/best.ckpt or last.ckpt")
 
 
 @torch.inference_mode()

@@ -1,5 +1,5 @@
 """Checkpoint files: written atomically, so a failed write keeps the last good one; found by name
-(``best``, ``last``). (How one is read: ``lit_digits.checkpoints``.)"""
+(``best``, ``last``) or by run folder. (How one is read: ``lit_digits.checkpoints``.)"""
 
 import os
 from pathlib import Path
@@ -46,3 +46,14 @@ def newest_checkpoint(runs: Path, name: str) -> Path | None:
     """The newest ``name.ckpt`` (``best``, ``last``) of the run folders ``runs/version_N``, if any."""
     found = sorted(runs.glob(f"version_*/checkpoints/{name}.ckpt"), key=lambda path: path.stat().st_mtime)
     return found[-1] if found else None
+
+
+def run_checkpoint(run: Path) -> tuple[Path, Path]:
+    """(checkpoint, run folder) for a run folder (its ``checkpoints/best.ckpt``, else ``last.ckpt``)
+    or a checkpoint inside one."""
+    if run.is_file():
+        return run, run.parent.parent
+    for name in ("best.ckpt", "last.ckpt"):
+        if (run / "checkpoints" / name).is_file():
+            return run / "checkpoints" / name, run
+    raise LitDigitsError(f"{run} is neither a checkpoint nor a run folder with checkpoints/best.ckpt or last.ckpt")
