@@ -102,7 +102,7 @@ def test_every_run_gets_the_shared_checkpoints_and_logger_without_config_lines(t
 def test_help_works_as_a_module(tmp_path):
     helped = run_cli("--help", cwd=tmp_path)
     assert helped.returncode == 0 and "fit" in helped.stdout and "predict" in helped.stdout
-    assert "lit_digits report --help" in helped.stdout
+    assert "lit_digits report --help" in helped.stdout and "lit_digits serve --help" in helped.stdout
 
 
 @pytest.mark.parametrize(

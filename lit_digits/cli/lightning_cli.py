@@ -31,6 +31,11 @@ from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, start, 
 
 log = logging.getLogger(__name__)
 
+EPILOG = (
+    "Pictures of a run or a recipe: lit_digits report --help. A run's model as an HTTP service: lit_digits serve --help"
+)
+"""The commands besides LightningCLI's, at the end of ``lit_digits --help``."""
+
 
 class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
     """``lit_digits fit|validate|test|predict --config configs/NAME.yaml``.
@@ -69,7 +74,7 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             seed_everything_default=0,
             trainer_defaults={"devices": 1},
             parser_class=OneLineParser,
-            parser_kwargs={"epilog": "Pictures of a run or a recipe: lit_digits report --help"},
+            parser_kwargs={"epilog": EPILOG},
             **kwargs,
         )
 

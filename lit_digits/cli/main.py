@@ -11,6 +11,7 @@ from lit_digits.callbacks.run_checkpoints import EXIT_CODES, CtrlC
 from lit_digits.cli.lightning_cli import LitDigitsCLI
 from lit_digits.cli.output import set_up_output
 from lit_digits.cli.report_command import report_command
+from lit_digits.cli.serve_command import serve_command
 from lit_digits.errors import LitDigitsError, cause_of
 
 FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT}
@@ -22,8 +23,8 @@ SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
 
 
 def main(args: list[str] | None = None) -> None:
-    """``lit_digits fit|validate|test|predict`` (LightningCLI's subcommands) and ``lit_digits
-    report`` (not a Trainer method, so not one of LightningCLI's), also as ``python -m lit_digits``.
+    """``lit_digits fit|validate|test|predict`` (LightningCLI's subcommands), ``lit_digits report`` and
+    ``lit_digits serve`` (not Trainer methods, so not LightningCLI's), also as ``python -m lit_digits``.
     A mistake of the user's is one line on stderr and exit status 1; a stop by SIGTERM or Ctrl-C
     between two steps exits with ``EXIT_CODES``."""
     set_up_output()
@@ -31,6 +32,8 @@ def main(args: list[str] | None = None) -> None:
     try:
         if argv[:1] == ["report"]:
             report_command(argv[1:])
+        elif argv[:1] == ["serve"]:
+            serve_command(argv[1:])
         else:
             LitDigitsCLI(args=args)
     except LitDigitsError as err:
