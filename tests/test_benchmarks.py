@@ -85,3 +85,13 @@ def test_evaluation_tricks_tests_each_combination_of_average_and_tta(cifar_dir, 
     assert [row.split("|")[1:3] for row in rows] == [
         [" trained ", " off "], [" trained ", " on "], [" moving average ", " off "], [" moving average ", " on "]
     ]  # fmt: skip
+
+
+def test_serve_load_prints_requests_per_second_with_batching_off_and_on(fitted_run, tmp_path):
+    result = run_script("serve_load.py", str(fitted_run), "--requests", "24", "--clients", "4", "--batch_sizes", "1",
+                        "4", "--rounds", "1", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|")[1:5] for line in result.stdout.splitlines() if line.startswith("| ")][2:]
+    assert rows == [[" 1 ", " 1 ", " 24 ", " 0 "], [" 4 ", " 1 ", " 24 ", " 0 "]]  # batch size, round, requests, errors
+    assert "median requests/s: max_batch_size 1: " in result.stdout and "litserve 0.2" in result.stdout
+    assert not list(tmp_path.iterdir())

@@ -208,9 +208,11 @@ def test_eight_requests_at_once_share_a_batch_and_a_bad_one_fails_alone(server, 
             assert_answer(response, expected[path.name])
 
 
-def test_the_address_is_printed_alone_and_litserve_writes_no_client_file(server, fitted_run):
+def test_the_model_and_the_address_are_printed_alone_and_litserve_writes_no_client_file(server, fitted_run):
     out, err = server.output()
-    assert out == f"Serving {fitted_run / 'checkpoints' / 'best.ckpt'} at {server.url}/predict (Ctrl-C stops)\n"
+    loaded, serving = out.splitlines()
+    assert loaded.startswith(f"Loaded {fitted_run / 'checkpoints' / 'best.ckpt'} on cpu (")
+    assert serving == f"Serving at {server.url}/predict (Ctrl-C stops)"
     assert err == ""
     assert not (server.folder / "client.py").exists()
 
@@ -239,3 +241,19 @@ def test_without_the_serve_extra_the_command_says_what_to_install(tmp_path, in_p
     monkeypatch.setitem(sys.modules, "litserve", None)  # as if not installed
     result = in_process.run_cli("serve", str(tmp_path), cwd=tmp_path)
     assert_clear_error(result, "needs LitServe", 'pip install -e ".[serve]"', 'pip install "lit_digits[serve]"')
+
+
+@pytest.mark.parametrize(
+    ("cores", "omp_num_threads", "threads"), [(2, None, 1), (3, None, 1), (16, None, 14), (16, "16", 16)]
+)
+def test_the_model_leaves_two_cores_to_litserve_unless_omp_num_threads_says(
+    cores, omp_num_threads, threads, monkeypatch
+):
+    from lit_digits.serve.server import serving_threads
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: cores)  # what torch made of the cores and OMP_NUM_THREADS
+    if omp_num_threads is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp_num_threads)
+    assert serving_threads() == threads

@@ -28,6 +28,8 @@ class ClassifierAPI(LitAPI):
     a bad request fails alone, not the batch it came in. With ``max_batch_size`` above 1, LitServe
     gathers up to that many requests, waiting at most ``batch_timeout`` seconds, and ``predict``
     runs the model once on them.
+
+    On the CPU, the model computes with ``cpu_threads`` threads (``serving_threads``).
     """
 
     def __init__(
@@ -38,20 +40,27 @@ class ClassifierAPI(LitAPI):
         trusted_modules: Sequence[str] = (),
         max_batch_size: int = 1,
         batch_timeout: float = 0.0,
+        cpu_threads: int = 1,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size, batch_timeout=batch_timeout)
         self.checkpoint = checkpoint
         self.classes = tuple(classes)
         self.image_shape = image_shape
         self.trusted_modules = tuple(trusted_modules)
+        self.cpu_threads = cpu_threads
 
     def setup(self, device: str) -> None:
+        """Load the model on ``device`` (with ``cpu_threads`` threads on the CPU) and say so in one line."""
         # Pillow only warns between its pixel limit and twice that: a server refuses those too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         model = ImageClassifier.load_from_checkpoint(
             self.checkpoint, map_location=device, trusted_modules=self.trusted_modules
         )
         self.model = model.eval()
+        if device == "cpu":
+            torch.set_num_threads(self.cpu_threads)
+        threads = f" ({self.cpu_threads} thread{'s' * (self.cpu_threads > 1)}; OMP_NUM_THREADS sets them)"
+        print(f"Loaded {self.checkpoint} on {device}{threads if device == 'cpu' else ''}", flush=True)
 
     def decode_request(self, request, **kwargs: Any) -> Decoded:
         """The request's image, or its ``Refusal``. (``request`` is unannotated: LitServe would take

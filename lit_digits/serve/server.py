@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+import torch
 from litserve import LitServer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,16 +43,26 @@ def serve(
     ImageClassifier.load_from_checkpoint(checkpoint, map_location="cpu", trusted_modules=trusted_modules)
     data = ImageDataModule.load_from_checkpoint(checkpoint, trusted_modules=trusted_modules)
     check_port(host, port)
-    api = ClassifierAPI(checkpoint, data.classes, data.image_shape, trusted_modules, max_batch_size, batch_timeout)
+    api = ClassifierAPI(checkpoint, data.classes, data.image_shape, trusted_modules, max_batch_size, batch_timeout,
+                        serving_threads())  # fmt: skip
     server = LitServer(
         api, accelerator="auto", middlewares=[(RequestGuard, {"path": "/predict", "max_bytes": MAX_BODY_BYTES})]
     )
     server.app.add_exception_handler(HTTPException, error_as_json)
     address = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    print_when_listening(host, port, f"Serving {checkpoint} at {address}/predict (Ctrl-C stops)")
+    print_when_listening(host, port, f"Serving at {address}/predict (Ctrl-C stops)")
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, interrupt_this_process(os.getpid()))
     server.run(host=host, port=port, log_level="warning", generate_client_file=False)
+
+
+def serving_threads() -> int:
+    """Torch's threads for the model on the CPU: ``OMP_NUM_THREADS`` if set, else all cores but two, left to
+    LitServe's API server and queue manager (at least one). With torch's default, a thread per core, the
+    model's threads took the cores from those processes between requests (docs/deploy.md)."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return torch.get_num_threads()
+    return max(1, torch.get_num_threads() - 2)
 
 
 def check_port(host: str, port: int) -> None:
