@@ -83,8 +83,7 @@ def stop_server(server: subprocess.Popen) -> None:
     try:
         server.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        server.kill()
-        subprocess.run(["kill", "-KILL", f"-{server.pid}"], check=False)  # its workers, by its group's id
+        os.killpg(server.pid, signal.SIGKILL)  # it and its workers: the group it leads
 
 
 async def load(url: str, images: list[bytes], requests: int, clients: int) -> tuple[float, list[float], int]:

@@ -4,6 +4,7 @@ real HTTP requests (httpx), the answers checked against ``lit_digits predict`` o
 import asyncio
 import base64
 import io
+import os
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from test_nodes import free_port
 
 from lit_digits import ImageClassifier
 from lit_digits.data.image_files import ImageFiles
+from lit_digits.serve.server import serving_threads
 
 START_TIMEOUT = 180
 """Seconds the server gets to load the model and listen (an interpreter, then LitServe's worker, import torch)."""
@@ -64,8 +66,7 @@ def stop(server: Server) -> int:
     try:
         return server.process.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        server.process.kill()
-        subprocess.run(["kill", "-KILL", f"-{server.process.pid}"], check=False)  # its workers, by its group's id
+        os.killpg(server.process.pid, signal.SIGKILL)  # it and its workers: the group it leads
         raise
 
 
@@ -217,10 +218,17 @@ def test_the_model_and_the_address_are_printed_alone_and_litserve_writes_no_clie
     assert not (server.folder / "client.py").exists()
 
 
-def test_sigterm_stops_the_server_and_its_workers_quietly(fitted_run, tmp_path):
+def test_without_batching_it_answers_alike_and_sigterm_stops_it_and_its_workers_quietly(
+    fitted_run, digits, expected, tmp_path
+):
     port = free_port()
     running = start_server(fitted_run, port, tmp_path, "--max_batch_size", "1")
-    assert stop(running) == 0
+    try:
+        assert_answer(httpx.post(f"{running.url}/predict", **as_json(digits[1]), timeout=30), expected[digits[1].name])
+        refused = httpx.post(f"{running.url}/predict", **BAD_REQUESTS["a truncated PNG"][2](), timeout=30)
+        assert refused.status_code == 400 and "not a readable image file" in refused.json()["error"]
+    finally:
+        assert stop(running) == 0
     assert running.output()[1] == ""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # nothing of the server's holds the port any more
@@ -249,8 +257,6 @@ def test_without_the_serve_extra_the_command_says_what_to_install(tmp_path, in_p
 def test_the_model_leaves_two_cores_to_litserve_unless_omp_num_threads_says(
     cores, omp_num_threads, threads, monkeypatch
 ):
-    from lit_digits.serve.server import serving_threads
-
     monkeypatch.setattr(torch, "get_num_threads", lambda: cores)  # what torch made of the cores and OMP_NUM_THREADS
     if omp_num_threads is None:
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
