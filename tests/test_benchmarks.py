@@ -130,3 +130,13 @@ def test_export_parity_prints_both_accuracies_and_throughputs(fitted_run, tmp_pa
     (row,) = [line for line in result.stdout.splitlines() if line.startswith(f"| {fitted_run} |")]
     torch_accuracy, onnx_accuracy = row.split(" | ")[1:3]
     assert torch_accuracy == onnx_accuracy and (tmp_path / "mnist-version_0.onnx").is_file()
+
+
+def test_serve_load_prints_requests_per_second_with_batching_off_and_on(fitted_run, tmp_path):
+    result = run_script("serve_load.py", str(fitted_run), "--requests", "24", "--clients", "4", "--batch_sizes", "1",
+                        "4", "--rounds", "1", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|")[1:5] for line in result.stdout.splitlines() if line.startswith("| ")][2:]
+    assert rows == [[" 1 ", " 1 ", " 24 ", " 0 "], [" 4 ", " 1 ", " 24 ", " 0 "]]  # batch size, round, requests, errors
+    assert "median requests/s: max_batch_size 1: " in result.stdout and "litserve 0.2" in result.stdout
+    assert not list(tmp_path.iterdir())

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from cli_helpers import CONFIGS, QUICK
+from test_nodes import free_port
 
 from lit_digits import ImageClassifier, ImageDataModule, LitDigitsError
 
@@ -125,7 +126,7 @@ COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("command", [*COMMANDS, "report"])
+@pytest.mark.parametrize("command", [*COMMANDS, "report", "serve"])
 def test_every_command_refuses_a_crafted_checkpoint_in_one_line_and_runs_nothing(
     command, fitted_run, tmp_path, side_effect_module, in_process
 ):
@@ -134,6 +135,8 @@ def test_every_command_refuses_a_crafted_checkpoint_in_one_line_and_runs_nothing
         checkpoint = crafted(fitted_run, tmp_path, FIELDS["net"], payloads(marker)[payload])
         if command == "report":
             result = in_process.run_cli("report", str(checkpoint), "--out", str(tmp_path / "out"), cwd=tmp_path)
+        elif command == "serve":  # refused before the server starts
+            result = in_process.run_cli("serve", str(checkpoint), "--port", str(free_port()), cwd=tmp_path)
         else:
             data = ("--data.data_dir", str(fitted_run.parents[2] / "data"))
             result = in_process.run_cli(*COMMANDS[command], *data, "--ckpt_path", str(checkpoint), cwd=tmp_path)

@@ -112,7 +112,7 @@ def test_help_lists_every_command_with_one_line(tmp_path, in_process):
     assert helped.returncode == 0
     commands = helped.stdout.split("commands:\n")[1].split("\n\n")[0]
     listed = dict(line.split(maxsplit=1) for line in commands.splitlines())
-    assert list(listed) == [*LitDigitsCLI.subcommands(), "report", "export"]
+    assert list(listed) == [*LitDigitsCLI.subcommands(), "report", "export", "serve"]
     assert listed["report"].startswith("pictures of a run (curves, mistakes, confusion matrix)")
     assert all(len(line) > 20 for line in listed.values())
 
@@ -127,7 +127,7 @@ def test_each_lightning_command_describes_itself_with_its_line(tmp_path, in_proc
 def test_a_missing_or_unknown_command_is_one_line_naming_them_all(tmp_path, in_process, args, given):
     refused = in_process.run_cli(*args, cwd=tmp_path)
     assert refused.returncode == 2
-    assert refused.stderr == (f"lit_digits: error: {given}: fit, validate, test, predict, report, export "
+    assert refused.stderr == (f"lit_digits: error: {given}: fit, validate, test, predict, report, export, serve "
                               "(lit_digits --help says what each does)\n")  # fmt: skip
 
 

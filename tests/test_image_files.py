@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from lit_digits import LitDigitsError
-from lit_digits.data.image_files import ImageFiles
+from lit_digits.data.image_files import ImageFiles, read_image
 
 
 def test_16_bit_and_rgba_images_are_converted_with_a_note(tmp_path, caplog):
@@ -42,6 +42,19 @@ def test_every_colour_mode_converts_as_pillow_does(mode, suffix, channels, tmp_p
                               .convert("L" if channels == 1 else "RGB"))  # fmt: skip
     got = ImageFiles.load(str(path), (channels, 16, 16)).images[0]
     assert torch.equal(got, torch.from_numpy(expected.copy()).reshape(16, 16, channels).permute(2, 0, 1))
+
+
+def test_an_image_reads_the_same_from_its_file_its_bytes_and_a_file_object(tmp_path, caplog):
+    path = tmp_path / "rgba.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 30, 4), dtype=np.uint8), "RGBA").save(path)
+    with caplog.at_level(logging.INFO, logger="lit_digits"):
+        from_bytes = read_image(path.read_bytes(), (1, 28, 28))
+        with path.open("rb") as file:
+            from_file_object = read_image(file, (1, 28, 28))
+    assert torch.equal(from_bytes, ImageFiles.load(str(path), (1, 28, 28)).images[0])
+    assert torch.equal(from_file_object, from_bytes)
+    assert "image: RGBA -> L, transparency dropped, resized 30x40 -> 28x28" in caplog.text
+    assert f"{path}: RGBA -> L" in caplog.text
 
 
 def test_grayscale_image_becomes_rgb_for_a_colour_model(tmp_path):

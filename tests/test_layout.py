@@ -1,4 +1,4 @@
-"""The package's imports go one way: library -> recipe module -> run plumbing -> reports -> command line."""
+"""The package's imports go one way: library -> recipe module -> run plumbing -> reports and serving -> command line."""
 
 import ast
 from pathlib import Path
@@ -9,7 +9,7 @@ LAYERS = [
     {"nets", "data", "optim"},
     {"models"},
     {"callbacks", "runs"},
-    {"report", "export"},
+    {"report", "export", "serve"},
     {"cli", "__main__"},
 ]
 """Each top-level module or folder of lit_digits by layer: a module imports from its own layer and those before it."""

@@ -7,8 +7,9 @@ COMMANDS = {
     "predict": "classify your own images (--data.predict_path) with a checkpoint: path, class, probability",
     "report": "pictures of a run (curves, mistakes, confusion matrix), or of a recipe's learning-rate schedule",
     "export": "a run's network as an ONNX file or a torch.export program: raw images in, probabilities out",
+    "serve": "a run's model as a local HTTP service (LitServe): POST an image, get its class and probabilities",
 }
-"""Every command: LightningCLI's (the Trainer's methods), and ``report`` and ``export``, which ``main`` runs itself."""
+"""Every command: LightningCLI's (the Trainer's methods), and ``report``, ``export`` and ``serve``, which ``main`` runs itself."""
 
 
 def front_door() -> str:

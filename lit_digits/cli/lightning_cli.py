@@ -33,6 +33,11 @@ from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, start, 
 
 log = logging.getLogger(__name__)
 
+EPILOG = (
+    "Pictures of a run or a recipe: lit_digits report --help. A run's model as an HTTP service: lit_digits serve --help"
+)
+"""The commands besides LightningCLI's, at the end of ``lit_digits --help``."""
+
 
 class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
     """``lit_digits fit|validate|test|predict --config configs/NAME.yaml``.

@@ -13,6 +13,7 @@ from lit_digits.cli.export_command import export_command
 from lit_digits.cli.lightning_cli import LitDigitsCLI
 from lit_digits.cli.output import set_up_output
 from lit_digits.cli.report_command import report_command
+from lit_digits.cli.serve_command import serve_command
 from lit_digits.errors import LitDigitsError, cause_of
 
 FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT}
@@ -24,8 +25,8 @@ SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
 
 
 def main(args: list[str] | None = None) -> None:
-    """``lit_digits fit|validate|test|predict`` (LightningCLI's subcommands), ``lit_digits report``
-    and ``lit_digits export`` (not Trainer methods, so not LightningCLI's), also as ``python -m
+    """``lit_digits fit|validate|test|predict`` (LightningCLI's subcommands), ``lit_digits report``,
+    ``export`` and ``serve`` (not Trainer methods, so not LightningCLI's), also as ``python -m
     lit_digits``; ``lit_digits --help`` lists them all (``front_door``). A mistake of the user's is
     one line on stderr and exit status 1 (2 for a missing or unknown command, as for what the
     parser refuses); a stop by SIGTERM or Ctrl-C between two steps exits with ``EXIT_CODES``."""
@@ -44,6 +45,8 @@ def main(args: list[str] | None = None) -> None:
             report_command(argv[1:])
         elif argv[0] == "export":
             export_command(argv[1:])
+        elif argv[0] == "serve":
+            serve_command(argv[1:])
         else:
             LitDigitsCLI(args=args)
     except LitDigitsError as err:

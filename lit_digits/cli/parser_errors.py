@@ -11,7 +11,6 @@ import inspect
 import re
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, NoReturn
 
 from lightning.pytorch.cli import LightningArgumentParser
@@ -52,15 +51,6 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         refuse(f"{message} ({self.prog} --help shows the usage)")
-
-    def add_run_arguments(self) -> None:
-        """The arguments of a command that reads a finished run: the run folder or checkpoint, where
-        its data set is, and the packages of the user's own that its checkpoint may name."""
-        self.add_argument("run", type=Path, help="a run folder (its best.ckpt, else last.ckpt) or a checkpoint file")
-        self.add_argument("--data_dir", help="where the data set is, if not where the run had it")
-        self.add_argument("--trusted_modules", nargs="+", default=[], metavar="PACKAGE",
-                          help="packages of your own whose classes the checkpoint may name (besides lit_digits', "
-                          "torch's and torchvision's)")  # fmt: skip
 
 
 def one_line(message: str, known_keys: Any = None) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from lit_digits.cli.lightning_cli import LitDigitsCLI
 from lit_digits.cli.parser_errors import OneLineArgumentParser
+from lit_digits.cli.run_parser import run_parser
 from lit_digits.report.runs import run_report
 from lit_digits.report.schedule import planned_learning_rates
 
@@ -14,16 +15,16 @@ USAGE = """lit_digits report RUN_DIR_OR_CHECKPOINT [--out DIR] [--data_dir DIR] 
 
 def report_command(argv: list[str]) -> None:
     """Write the pictures and print their paths, one a line."""
-    parser = OneLineArgumentParser(
-        prog="lit_digits report",
-        usage=USAGE,
-        description="Write PNG pictures of a run (runs/<config>/version_N or one of its checkpoints): "
+    parser = run_parser(
+        "lit_digits report",
+        USAGE,
+        "Write PNG pictures of a run (runs/<config>/version_N or one of its checkpoints): "
         "loss and accuracy per epoch, the learning rate per step, the test images with the most "
         "confident mistakes first, the confusion matrix and per-class accuracy. With --config and "
         "no run: the recipe's learning-rate schedule, before training.",
     )
-    parser.add_run_arguments()
     parser.add_argument("--out", type=Path, help="folder for the PNGs (default: RUN/report, or . with --config)")
+    parser.add_argument("--data_dir", help="where the data set is, if not where the run had it")
     if "--config" in argv:
         out_option = OneLineArgumentParser(prog="lit_digits report", add_help=False)
         out_option.add_argument("--out", type=Path, default=Path("."))

@@ -1,11 +1,13 @@
 """Image files (PNG, JPEG, GIF, WebP, BMP, TIFF) from a path, folder or glob, read with Pillow and converted
 to a model's input."""
 
+import io
 import logging
 import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -42,9 +44,7 @@ class ImageFiles:
                 images.append(read_image(path, shape))
                 paths.append(path)
             except UNREADABLE as err:
-                log.warning(
-                    "skipped %s: not a readable image (%s)", path, (str(err) or type(err).__name__).splitlines()[0]
-                )
+                log.warning("skipped %s: not a readable image (%s)", path, why_unreadable(err))
         if not images:
             raise LitDigitsError(f"no readable image in {pattern!r}; give a PNG or JPEG file, a folder or a glob")
         return cls(paths, torch.stack(images))
@@ -68,12 +68,14 @@ def find_images(pattern: str) -> list[Path]:
     return sorted(p for p in folder.glob(glob) if p.is_file())
 
 
-def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
-    """Decode one image (its first frame) to uint8 of ``shape`` (C, H, W), noting each conversion made."""
+def read_image(source: Path | bytes | BinaryIO, shape: tuple[int, int, int]) -> torch.Tensor:
+    """Decode one image (its first frame) from a file, its bytes or a binary file object to uint8 of
+    ``shape`` (C, H, W), noting each conversion made."""
     channels, height, width = shape
     target = "L" if channels == 1 else "RGB"
     notes = []
-    with Image.open(path) as image:
+    name = source if isinstance(source, Path) else getattr(source, "name", "image")
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
         if getattr(image, "n_frames", 1) > 1:
             notes.append(f"first of {image.n_frames} frames")
         if image.mode != target:
@@ -84,8 +86,13 @@ def read_image(path: Path, shape: tuple[int, int, int]) -> torch.Tensor:
         notes.append(f"resized {pixels.shape[2]}x{pixels.shape[1]} -> {width}x{height}")
         pixels = TF.resize(pixels, [height, width], antialias=True)
     if notes:
-        log.info("%s: %s", path, ", ".join(notes))
+        log.info("%s: %s", name, ", ".join(notes))
     return pixels.contiguous()
+
+
+def why_unreadable(err: BaseException) -> str:
+    """What Pillow said about a file it could not read (one of ``UNREADABLE``), in one line."""
+    return (str(err) or type(err).__name__).splitlines()[0]
 
 
 def converted(image: Image.Image, mode: str) -> Image.Image:

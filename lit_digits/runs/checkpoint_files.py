@@ -1,5 +1,5 @@
 """Checkpoint files: written atomically, so a failed write keeps the last good one; found by name
-(``best``, ``last``). (How one is read: ``lit_digits.checkpoints``.)"""
+(``best``, ``last``) or by run folder. (How one is read: ``lit_digits.checkpoints``.)"""
 
 import os
 from pathlib import Path
@@ -49,7 +49,8 @@ def newest_checkpoint(runs: Path, name: str) -> Path | None:
 
 
 def run_checkpoint(run: Path) -> tuple[Path, Path]:
-    """(checkpoint, run folder) for a run folder (its ``best.ckpt``, else ``last.ckpt``) or a checkpoint in one."""
+    """(checkpoint, run folder) for a run folder (its ``checkpoints/best.ckpt``, else ``last.ckpt``)
+    or a checkpoint inside one."""
     if run.is_file():
         return run, run.parent.parent
     for name in ("best.ckpt", "last.ckpt"):
