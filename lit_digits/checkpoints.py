@@ -18,6 +18,8 @@ once: what is loaded is what was checked.
 """
 
 import importlib
+import importlib.util
+import inspect
 import io
 import pickle
 import re
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import torch
+import yaml
 from lightning.pytorch import LightningDataModule, LightningModule
 from torch import nn
 
@@ -49,7 +52,25 @@ DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 MODEL_KEY, DATA_KEY = "hyper_parameters", "datamodule_hyper_parameters"
 OWNERS = {MODEL_KEY: LightningModule, DATA_KEY: LightningDataModule}
+LEGACY_KEYS = ("hparams", "module_arguments")
+"""Where older Lightning releases kept the model's hyper-parameters, which its loader still merges in."""
+NAMES = ("hparams_name", "datamodule_hparams_name")
+"""Lightning's name of the argument that takes all hyper-parameters as one, left out of the file loaded."""
 """The kind of class each part of a checkpoint names as its ``_class_path`` (narrowed by the loader)."""
+
+
+def accepted_arguments(cls: type) -> list[str]:
+    """The arguments ``cls`` takes: those of its ``__init__``, and of its bases' where it passes
+    ``**kwargs`` on."""
+    names: list[str] = []
+    for base in inspect.getmro(cls):
+        if "__init__" not in vars(base):
+            continue
+        parameters = inspect.signature(base.__init__).parameters.values()
+        names += [p.name for p in parameters if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+            break
+    return names
 
 
 def named_modules(config: Any) -> set[str]:
@@ -96,10 +117,11 @@ class ClassRules:
         return found
 
     def allows(self, module_name: str) -> bool:
-        """Whether a checkpoint may have ``module_name`` imported."""
+        """Whether a checkpoint may have ``module_name`` imported: a public module (no part starts
+        with ``_``: no ``__main__``, nothing private) of ``PACKAGES`` or of a trusted module."""
         parts = module_name.split(".")
         within = any(module_name == trusted or module_name.startswith(f"{trusted}.") for trusted in self.trusted)
-        return within or (parts[0] in PACKAGES and not any(part.startswith("_") for part in parts))
+        return (within or parts[0] in PACKAGES) and not any(part.startswith("_") for part in parts)
 
     def refuse(self, field: str, reason: str) -> None:
         raise LitDigitsError(f"checkpoint {self.source}: {field}: {reason}; it was not loaded")
@@ -116,8 +138,24 @@ class ClassRules:
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 self.check_specs(item, f"{field}[{index}]", kind)
-        elif isinstance(value, str) and field.rpartition(".")[2] in KINDS:
+        elif isinstance(value, str):
+            self.check_string(value, field, kind)
+
+    def check_string(self, value: str, field: str, kind: type) -> None:
+        """A string is data, never a way to name a class: refused where a spec belongs, where it
+        names something in an importable module the rules do not allow (the argument parser turns
+        such strings into classes and functions where a parameter takes one), and where it holds a
+        structure (which the parser reads as YAML) that does."""
+        if field.rpartition(".")[2] in KINDS:
             self.refuse(field, f"{value!r} is a name where a class_path spec belongs")
+        if DOTTED_NAME.fullmatch(value) and not self.allows(value.rpartition(".")[0]) and _importable(value):
+            self.refuse(field, f"{value!r} names {value.partition('.')[0]}, a module a checkpoint may not name")
+        if value.lstrip()[:1] in ("{", "["):
+            try:
+                structure = yaml.safe_load(value)
+            except yaml.YAMLError:
+                return
+            self.check_specs(structure, field, kind)
 
 
 @dataclass
@@ -134,7 +172,9 @@ class CheckedCheckpoint:
         """Read ``path`` (with ``weights_only``) and check every class path of its hyper-parameters."""
         source = path if isinstance(path, Path | str) else getattr(path, "name", "(file object)")
         contents = read_checkpoint(path)
-        checked = cls(source, contents, ClassRules(source, frozenset(trusted_modules)))
+        trusted = [trusted_modules] if isinstance(trusted_modules, str) else list(trusted_modules)
+        checked = cls(source, contents, ClassRules(source, frozenset(trusted)))
+        checked.check_layout()
         for key, owner in OWNERS.items():
             checked._named_class(key, owner)
             hyper_parameters = checked.hyper_parameters(key)
@@ -145,6 +185,21 @@ class CheckedCheckpoint:
                 if name not in ("_class_path", "_instantiator"):
                     checked.rules.check_specs(value, f"{key}.{name}", KINDS.get(name, nn.Module))
         return checked
+
+    def check_layout(self) -> None:
+        """The parts Lightning reads besides the hyper-parameters are what it wrote: weights as
+        tensors, its version as text; and nothing that would give the model other arguments than
+        the ones checked here (the hyper-parameters' older keys, a name to wrap them in)."""
+        weights = self.contents.get("state_dict")
+        if not isinstance(weights, Mapping) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+            self.rules.refuse("state_dict", "missing, or not a mapping of names to tensors")
+        if not isinstance(self.contents.get("pytorch-lightning_version"), str):
+            self.rules.refuse("pytorch-lightning_version", "missing or not text: not a checkpoint Lightning wrote")
+        for key in LEGACY_KEYS:
+            if key in self.contents:
+                self.rules.refuse(
+                    key, "lit_digits' checkpoints hold no such key (an older Lightning's hyper-parameters)"
+                )
 
     def hyper_parameters(self, key: str = MODEL_KEY) -> dict[str, Any]:
         """The model's (``MODEL_KEY``) or data module's (``DATA_KEY``) hyper-parameters, as saved."""
@@ -162,14 +217,24 @@ class CheckedCheckpoint:
         return self._named_class(DATA_KEY, base)
 
     def _named_class(self, key: str, base: type) -> type:
-        class_path = self.hyper_parameters(key).get("_class_path")
-        return base if class_path is None else self.rules.resolve(class_path, base, f"{key}._class_path")
+        """The class the checkpoint names for ``key``, a subclass of ``base``, whose arguments its
+        hyper-parameters are."""
+        hyper_parameters = self.hyper_parameters(key)
+        class_path = hyper_parameters.get("_class_path")
+        found = base if class_path is None else self.rules.resolve(class_path, base, f"{key}._class_path")
+        takes = accepted_arguments(found)
+        unknown = [name for name in hyper_parameters if name not in ("_class_path", "_instantiator", *takes)]
+        if unknown and found not in OWNERS.values():
+            self.rules.refuse(f"{key}.{unknown[0]}", f"not an argument of {found.__name__}")
+        return found
 
     def file(self) -> IO[bytes]:
         """The checked contents as a checkpoint file in memory, with the class paths that chose the
         classes taken out, so that Lightning's ``load_from_checkpoint`` builds the classes checked
         here from plain arguments (its CLI instantiator would hand them to jsonargparse again)."""
         contents = dict(self.contents)
+        for key in NAMES:
+            contents.pop(key, None)
         for key in OWNERS:
             if key in contents:
                 contents[key] = {k: v for k, v in self.hyper_parameters(key).items()
@@ -178,6 +243,25 @@ class CheckedCheckpoint:
         torch.save(contents, buffer)
         buffer.seek(0)
         return buffer
+
+
+def load_checked(load: Any, checked: "CheckedCheckpoint", **kwargs: Any) -> Any:
+    """``load`` (a Lightning ``load_from_checkpoint``) of ``checked``'s file; weights that do not fit
+    the model they name are one ``LitDigitsError``."""
+    try:
+        return load(checked.file(), weights_only=True, **kwargs)
+    except RuntimeError as err:
+        if "Error(s) in loading state_dict" not in str(err):
+            raise
+        checked.rules.refuse("state_dict", f"its weights do not fit the model it names ({str(err).splitlines()[0]})")
+
+
+def _importable(dotted_name: str) -> bool:
+    """Whether the top-level package of ``dotted_name`` could be imported (found, not imported)."""
+    try:
+        return importlib.util.find_spec(dotted_name.partition(".")[0]) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def read_checkpoint(path: Path | str | IO[bytes]) -> dict[str, Any]:

@@ -171,3 +171,82 @@ def test_a_network_of_the_users_own_package_trains_tests_and_reports_by_their_wo
     assert reported.returncode == 0, reported.stderr
     model = ImageClassifier.load_from_checkpoint(checkpoint, trusted_modules=["my_nets"])
     assert type(model.net).__name__ == "TinyNet"
+
+
+def _legacy_hparams(contents: dict, marker: Path) -> None:
+    contents["hparams"] = {"lr_schedule": {"class_path": "os.system", "init_args": {"command": f"touch {marker}"}}}
+
+
+def _hparams_name(contents: dict, marker: Path) -> None:
+    contents["hparams_name"] = "net"
+    contents["hyper_parameters"]["class_path"] = "os.system"
+
+
+def _module_list_of_names(contents: dict, marker: Path) -> None:
+    contents["hyper_parameters"]["net"] = {"class_path": "torch.nn.ModuleList", "init_args": {"modules": ["this.X"]}}
+
+
+def _groups_as_yaml_text(contents: dict, marker: Path) -> None:
+    contents["hyper_parameters"]["param_groups"] = (
+        f'[{{"params": ["net.*"], "optimizer": {{"class_path": "{SIDE_EFFECT_MODULE}.Opt"}}}}]'
+    )
+
+
+def _private_module_of_a_named_package(contents: dict, marker: Path) -> None:
+    contents["hyper_parameters"]["net"] = {"class_path": "lit_digits.__main__.main", "init_args": {}}
+
+
+def _weights_of_another_network(contents: dict, marker: Path) -> None:
+    contents["state_dict"] = {"net.0.weight": torch.zeros(3)}
+
+
+def _an_argument_the_model_does_not_take(contents: dict, marker: Path) -> None:
+    contents["hyper_parameters"]["dropout_rate"] = 0.5
+
+
+def _no_weights(contents: dict, marker: Path) -> None:
+    del contents["state_dict"]
+
+
+SHAPES = [_legacy_hparams, _hparams_name, _module_list_of_names, _groups_as_yaml_text,
+          _private_module_of_a_named_package, _weights_of_another_network, _an_argument_the_model_does_not_take,
+          _no_weights]  # fmt: skip
+"""Checkpoints that name code where the rules look less obviously, or that do not fit their model."""
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: shape.__name__.strip("_"))
+@pytest.mark.parametrize("reader", ["load_from_checkpoint", "report", "test"])
+def test_checkpoints_that_hide_code_or_do_not_fit_are_one_line_and_run_nothing(
+    shape, reader, fitted_run, tmp_path, side_effect_module, in_process
+):
+    marker = tmp_path / "code_ran"
+    contents = torch.load(fitted_run / "checkpoints" / "best.ckpt", weights_only=True)
+    shape(contents, marker)
+    checkpoint = tmp_path / "crafted.ckpt"
+    torch.save(contents, checkpoint)
+    if reader == "load_from_checkpoint":
+        with pytest.raises(LitDigitsError) as refused:
+            ImageClassifier.load_from_checkpoint(checkpoint)
+        assert "\n" not in str(refused.value)
+    else:
+        data = ("--data.data_dir", str(fitted_run.parents[2] / "data"))
+        args = ("report", str(checkpoint)) if reader == "report" else ("test", "--config", MNIST, *data)
+        result = in_process.run_cli(*args, *(() if reader == "report" else ("--ckpt_path", str(checkpoint))),
+                                    cwd=tmp_path)  # fmt: skip
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
+        assert len(errors) == 1 and "Zen of Python" not in result.stdout, result.stderr
+    assert not marker.exists() and not side_effect_module.exists()
+    assert "this" not in sys.modules or shape is not _module_list_of_names
+
+
+def test_a_checkpoint_at_a_web_address_is_refused_before_anything_is_fetched(tmp_path, in_process):
+    url = "http://127.0.0.1:9/model.ckpt"
+    result = in_process.run_cli("test", "--config", MNIST, "--ckpt_path", url, cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.strip().endswith("download it, and pass its path")
+
+
+def test_trusted_modules_given_as_one_name_trusts_that_module_only(fitted_run, tmp_path):
+    checkpoint = crafted(fitted_run, tmp_path, FIELDS["net"], {"class_path": "o.Net", "init_args": {}})
+    with pytest.raises(LitDigitsError, match="o.Net is not a class of"):
+        ImageClassifier.load_from_checkpoint(checkpoint, trusted_modules="os")  # not o, s

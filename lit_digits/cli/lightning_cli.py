@@ -250,8 +250,13 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
                 )
             ckpt_path = str(found) if found else None
             config.ckpt_path = ckpt_path
-        if ckpt_path is None or "://" in ckpt_path:
+        if ckpt_path is None:
             return
+        if "://" in ckpt_path:  # Lightning would fetch it, and unpickle what a web address gives without weights_only
+            raise LitDigitsError(
+                f"--ckpt_path {ckpt_path}: lit_digits reads checkpoints from local files only; download it, "
+                "and pass its path"
+            )
         if not Path(ckpt_path).is_file():
             raise LitDigitsError(f"checkpoint {ckpt_path} not found; pass an existing file, best or last")
         trusted = named_modules(config.as_dict()) | set(config.get("trusted_modules") or [])

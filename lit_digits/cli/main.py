@@ -20,6 +20,9 @@ FILE_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPE
 """Why the machine refused a file operation (full disk, quota, read-only, permission, a folder that
 cannot be made there): the user's to fix."""
 
+STATE_DICT_MISMATCH = "Error(s) in loading state_dict"
+"""How torch's ``load_state_dict`` begins its refusal of weights of other names or shapes."""
+
 SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
 """The ``[file.cc:line]`` that gloo's errors start with."""
 
@@ -67,12 +70,16 @@ def main(args: list[str] | None = None) -> None:
                    "permissions, or pick another folder for runs with --trainer.default_root_dir")  # fmt: skip
     except MisconfigurationException as err:  # Lightning's: settings that do not fit together
         message = f"{str(err).rstrip('.')}. Change one of the settings it names; --print_config shows them all."
-    except RuntimeError as err:  # a collective that lost its peer: another node or process of the run stopped
-        if not _lost_peer(err):
+    except RuntimeError as err:  # weights that do not fit the model; a collective that lost its peer
+        first = SOURCE_PREFIX.sub("", str(err).strip().splitlines()[0])
+        if STATE_DICT_MISMATCH in first:
+            message = (f"the checkpoint's weights do not fit this model ({first.rstrip(':.')}); pass the config "
+                       "it was trained with, or a checkpoint of this recipe")  # fmt: skip
+        elif _lost_peer(err):  # another node or process of the run stopped
+            message = (f"lost another process of the run ({first}): it stopped, and its own output says why; "
+                       "then fit --ckpt_path last, on every node, resumes from the last checkpoint")  # fmt: skip
+        else:
             raise
-        reason = SOURCE_PREFIX.sub("", str(err).strip().splitlines()[0])
-        message = (f"lost another process of the run ({reason}): it stopped, and its own output says why; "
-                   "then fit --ckpt_path last, on every node, resumes from the last checkpoint")  # fmt: skip
     else:
         # Lightning keeps the process group of a multi-process run after the command; left to the
         # interpreter's exit, its threads can end the process with SIGABRT once the peers have gone.

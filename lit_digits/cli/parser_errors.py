@@ -7,13 +7,14 @@ takes and what it got. ``--help`` and ``--print_config`` are untouched.
 
 import argparse
 import difflib
-import inspect
 import re
 import sys
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from lightning.pytorch.cli import LightningArgumentParser
+
+from lit_digits.checkpoints import accepted_arguments
 
 KEY = re.compile(r'Parser key "([^"]+)"')
 CLASS = re.compile(r"Problem with given class_path '([^']+)'")
@@ -122,9 +123,8 @@ def _keys(known_keys: Any) -> list[str]:
 
 
 def _arguments(class_path: str | None) -> list[str]:
-    """The arguments ``class_path``'s class and its bases take, where it is imported (jsonargparse
-    imports the classes a config names)."""
+    """The arguments ``class_path``'s class takes, where it is imported (jsonargparse imports the
+    classes a config names)."""
     module, _, name = (class_path or "").rpartition(".")
     cls = getattr(sys.modules.get(module), name, None)
-    return [p for base in inspect.getmro(cls) if "__init__" in vars(base)
-            for p in inspect.signature(base.__init__).parameters if p != "self"] if isinstance(cls, type) else []  # fmt: skip
+    return accepted_arguments(cls) if isinstance(cls, type) else []

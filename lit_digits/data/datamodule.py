@@ -10,7 +10,7 @@ import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader
 
-from lit_digits.checkpoints import CheckedCheckpoint
+from lit_digits.checkpoints import CheckedCheckpoint, load_checked
 from lit_digits.data.augment import flip as flip_where
 from lit_digits.data.augment import random_crop, random_cutout, random_flip
 from lit_digits.data.image_files import ImageFiles
@@ -104,8 +104,7 @@ class ImageDataModule(LightningDataModule):
         built only once every class it names passes ``lit_digits.checkpoints``' rules (see
         ``ImageClassifier.load_from_checkpoint``). ``kwargs`` override the saved arguments."""
         checked = CheckedCheckpoint.read(checkpoint_path, trusted_modules)
-        load = super(ImageDataModule, checked.data_class(cls)).load_from_checkpoint
-        return load(checked.file(), weights_only=True, **kwargs)
+        return load_checked(super(ImageDataModule, checked.data_class(cls)).load_from_checkpoint, checked, **kwargs)
 
     def planned_steps_per_epoch(self, devices: int = 1) -> int:
         """Training steps an epoch will take on the full data set, without loading it."""

@@ -19,7 +19,7 @@ from torch.optim.lr_scheduler import LambdaLR
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from lit_digits.checkpoints import CheckedCheckpoint
+from lit_digits.checkpoints import CheckedCheckpoint, load_checked
 from lit_digits.errors import LitDigitsError
 from lit_digits.models.averaging import blend_every
 from lit_digits.models.compiling import COMPILE_MODES, compile_networks
@@ -170,7 +170,7 @@ class ImageClassifier(LightningModule):
         checked = CheckedCheckpoint.read(checkpoint_path, trusted_modules)
         model_class = checked.model_class(cls)
         load = super(ImageClassifier, model_class).load_from_checkpoint
-        return load(checked.file(), map_location=map_location, strict=strict, weights_only=True, **kwargs)
+        return load_checked(load, checked, map_location=map_location, strict=strict, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for a batch of images in [0, 1]; in evaluation mode, those of the weight
