@@ -48,6 +48,9 @@ KIND_NAMES = {torch.optim.Optimizer: "torch.optim.Optimizer", LRSchedule: "lit_d
 INSTANTIATORS = ("lightning.pytorch.cli.instantiate_module", "pytorch_lightning.cli.instantiate_module")
 """What Lightning's CLI writes as ``_instantiator``, the only values a checkpoint may hold there."""
 
+MAX_DEPTH = 64
+"""How deep a checkpoint's hyper-parameters may nest (a recipe's go a few levels down)."""
+
 DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 MODEL_KEY, DATA_KEY = "hyper_parameters", "datamodule_hyper_parameters"
@@ -127,8 +130,10 @@ class ClassRules:
         raise LitDigitsError(f"checkpoint {self.source}: {field}: {reason}; it was not loaded")
 
     def check_specs(self, value: Any, field: str, kind: type) -> None:
-        """Every spec in ``value`` (mappings and lists, to any depth) names a class the rules allow,
+        """Every spec in ``value`` (mappings and lists, to ``MAX_DEPTH``) names a class the rules allow,
         of ``kind`` where the key asks for one (``KINDS``); a name where a spec belongs is refused."""
+        if field.count(".") + field.count("[") > MAX_DEPTH:
+            self.refuse(field, f"nested deeper than {MAX_DEPTH} levels, which no recipe is")
         if isinstance(value, Mapping):
             if "class_path" in value:
                 self.resolve(value["class_path"], kind, f"{field}.class_path")
@@ -254,6 +259,10 @@ def load_checked(load: Any, checked: "CheckedCheckpoint", **kwargs: Any) -> Any:
         if "Error(s) in loading state_dict" not in str(err):
             raise
         checked.rules.refuse("state_dict", f"its weights do not fit the model it names ({str(err).splitlines()[0]})")
+    except (TypeError, ValueError) as err:  # the class refused a value of the checkpoint's (its type, its range)
+        checked.rules.refuse(
+            "hyper_parameters", f"a value does not fit the class it is for ({str(err).splitlines()[0]})"
+        )
 
 
 def _importable(dotted_name: str) -> bool:

@@ -208,9 +208,20 @@ def _no_weights(contents: dict, marker: Path) -> None:
     del contents["state_dict"]
 
 
+def _nested_hundreds_deep(contents: dict, marker: Path) -> None:
+    deep: dict = {}
+    for _ in range(200):
+        deep = {"init_args": {"stem": deep}}
+    contents["hyper_parameters"]["net"]["init_args"]["stem"] = deep
+
+
+def _a_value_of_the_wrong_type(contents: dict, marker: Path) -> None:
+    contents["hyper_parameters"]["ema_every_n_steps"] = "often"
+
+
 SHAPES = [_legacy_hparams, _hparams_name, _module_list_of_names, _groups_as_yaml_text,
           _private_module_of_a_named_package, _weights_of_another_network, _an_argument_the_model_does_not_take,
-          _no_weights]  # fmt: skip
+          _no_weights, _nested_hundreds_deep, _a_value_of_the_wrong_type]  # fmt: skip
 """Checkpoints that name code where the rules look less obviously, or that do not fit their model."""
 
 

@@ -25,7 +25,7 @@ def report_command(argv: list[str]) -> None:
     )
     parser.add_argument("--out", type=Path, help="folder for the PNGs (default: RUN/report, or . with --config)")
     parser.add_argument("--data_dir", help="where the data set is, if not where the run had it")
-    if "--config" in argv:
+    if any(arg in ("--config", "-c") or arg.startswith("--config=") for arg in argv):
         out_option = OneLineArgumentParser(prog="lit_digits report", add_help=False)
         out_option.add_argument("--out", type=Path, default=Path("."))
         known, config_args = out_option.parse_known_args(argv)
