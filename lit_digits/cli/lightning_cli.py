@@ -3,15 +3,16 @@
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jsonargparse import Namespace
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
-from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
+from lit_digits.accelerators import resolve_accelerator, runs_on_xla
 from lit_digits.callbacks.model_summary import ParameterSummary
+from lit_digits.callbacks.precision_record import PrecisionRecord
 from lit_digits.callbacks.predictions import PrintPredictions
 from lit_digits.callbacks.progress import TimedProgressBar
 from lit_digits.callbacks.run_checkpoints import RunCheckpoints
@@ -22,6 +23,7 @@ from lit_digits.data import DEFAULT_DATA_DIR, ImageDataModule
 from lit_digits.errors import LitDigitsError, cause_of
 from lit_digits.lightning_internals import parse_without_validation
 from lit_digits.models import ImageClassifier
+from lit_digits.precision import RECIPE_PRECISIONS, choose_precision, recorded_precision
 from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO, load_safely, newest_checkpoint
 from lit_digits.runs.folders import RunConfig, RunLogger, run_version
 from lit_digits.runs.hold import RunHold
@@ -65,6 +67,16 @@ class LitDigitsCLI(LightningCLI):
             **kwargs,
         )
 
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_argument(
+            "--recipe_precision",
+            type=Literal[RECIPE_PRECISIONS] | None,
+            default=None,
+            help="The precision the recipe was designed for, used where the device runs it natively (bf16-mixed: "
+            "CPUs with AVX-512 BF16 or AMX, CUDA GPUs from Ampere on; 16-mixed on older CUDA GPUs), else 32-true. "
+            "--trainer.precision overrides it everywhere. Default: 32-true, or a resumed checkpoint's.",
+        )
+
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
         """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
         and check the file, before Lightning reads the model's settings from it; point fit's
@@ -103,10 +115,16 @@ class LitDigitsCLI(LightningCLI):
             raise cannot_start(" ".join(spec.class_path.rpartition(".")[2] for spec in specs), cause) from err
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        trainer = self._parsed(self.config_init).get("trainer", {})
+        config = self._parsed(self.config_init)
+        trainer = config.get("trainer", {})
         check_trainer_settings(trainer)
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
-        kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
+        trained = recorded_precision(config.get("ckpt_path"))  # how the resumed (or evaluated) run trained
+        precision = choose_precision(
+            kwargs["accelerator"], trainer.get("precision"), config.get("recipe_precision"), trained
+        )
+        precision.announce()
+        kwargs["precision"] = precision.precision
         fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
         if trainer.get("logger") in (None, True):  # fit writes a run folder; validate, test and predict none
             kwargs.setdefault("logger", self._run_logger() if fitting else False)
@@ -123,7 +141,8 @@ class LitDigitsCLI(LightningCLI):
             kwargs.setdefault("plugins", [AtomicXLACheckpointIO() if xla else AtomicCheckpointIO()])
         shown = {name: trainer.get(f"enable_{name}") in (None, True) for name in ("progress_bar", "model_summary")}
         kwargs["enable_model_summary"] = False  # ParameterSummary, if shown, in place of Lightning's
-        self.trainer_defaults = {**self.trainer_defaults, "callbacks": run_callbacks(xla, **shown)}
+        callbacks = run_callbacks(xla, precision.record() if fitting else None, **shown)
+        self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
         try:
             built = super().instantiate_trainer(**kwargs)
         except (ValueError, TypeError) as err:  # Lightning's refusal of a setting, or of two that clash
@@ -227,14 +246,19 @@ class LitDigitsCLI(LightningCLI):
         load_safely(Path(ckpt_path))
 
 
-def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool) -> list[Callback]:
+def run_callbacks(
+    xla: bool, precision: dict[str, str] | None, progress_bar: bool, model_summary: bool
+) -> list[Callback]:
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
     and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
-    --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
-    bar and the model summary unless they are turned off. Lightning calls every callback at every step, whether it
-    has work there or not, so there is nothing here a run does not use (the model itself
-    writes the learning rates, beside the step loss)."""
+    --ckpt_path last`` resumes from it), for fit the ``precision`` it trains in recorded in
+    them, on XLA the compile count per epoch, and the progress bar and the model summary
+    unless they are turned off. Lightning calls every callback at every step, whether it has
+    work there or not, so there is nothing here a run does not use (the model itself writes
+    the learning rates, beside the step loss)."""
     callbacks: list[Callback] = [RunCheckpoints()]
+    if precision is not None:
+        callbacks.append(PrecisionRecord(precision))
     if xla:
         callbacks.append(XLAGraphCheck())
     if progress_bar:
