@@ -7,7 +7,6 @@ debugging of the XLA graphs: ``--trainer.accelerator xla_cpu``. On a real TPU us
 ``--trainer.accelerator tpu``, which is Lightning's own accelerator, untouched.
 """
 
-import logging
 import os
 
 import torch
@@ -17,7 +16,6 @@ from lightning_utilities.core.imports import RequirementCache
 from lit_digits.errors import LitDigitsError
 
 _TORCH_XLA = RequirementCache("torch_xla")
-log = logging.getLogger(__name__)
 
 
 class XLACPUAccelerator(XLAAccelerator):
@@ -85,16 +83,3 @@ def runs_on_xla(accelerator: object) -> bool:
     if isinstance(accelerator, XLAAccelerator) or accelerator == "tpu":
         return True
     return accelerator in ("auto", None) and bool(_TORCH_XLA) and XLAAccelerator.is_available()
-
-
-def resolve_precision(accelerator: object, precision: object) -> object:
-    """``bf16-mixed`` runs as ``32-true`` on XLA; any other value is passed through.
-
-    Lightning has no autocast plugin for XLA, and a TPU already multiplies float32 matrices
-    in bf16 (torch-xla's ``default`` mat-mul precision), which is what bf16 autocast does on
-    CPUs and GPUs. So one config can ask for ``bf16-mixed`` on every accelerator.
-    """
-    if precision == "bf16-mixed" and runs_on_xla(accelerator):
-        log.info("precision bf16-mixed runs as 32-true on XLA, whose float32 mat-muls are bf16 on TPUs")
-        return "32-true"
-    return precision

@@ -1,4 +1,4 @@
-"""Choosing the XLA accelerators: xla_cpu, clear errors for tpu, and precision on XLA."""
+"""Choosing the XLA accelerators: xla_cpu, clear errors for tpu, and a user's precision on XLA."""
 
 import warnings
 
@@ -6,7 +6,7 @@ import pytest
 from cli_helpers import CONFIGS
 
 from lit_digits import LitDigitsError, XLACPUAccelerator
-from lit_digits.accelerators import resolve_accelerator, resolve_precision
+from lit_digits.accelerators import resolve_accelerator
 from lit_digits.cli import LitDigitsCLI
 
 
@@ -51,9 +51,3 @@ def test_bf16_autocast_runs_as_float32_on_xla_only(mnist_dir, tmp_path, monkeypa
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
         cli = LitDigitsCLI(args=args, run=False, save_config_callback=None)
     assert cli.trainer.precision == used
-
-
-def test_tpu_counts_as_xla_and_auto_only_with_a_tpu(monkeypatch):
-    assert resolve_precision("tpu", "bf16-mixed") == "32-true"
-    monkeypatch.setattr("lit_digits.accelerators.XLAAccelerator.is_available", staticmethod(lambda: False))
-    assert resolve_precision("auto", "bf16-mixed") == "bf16-mixed"

@@ -104,6 +104,19 @@ def test_recipe_time_projects_each_recipe_against_the_first(cifar_dir, tmp_path)
     assert "| cifar_fast.yaml |" in result.stdout and "| 3125 x 10 |" in result.stdout
 
 
+def test_cpu_precision_times_each_precision_and_memory_format_beside_lit_digits_choice(cifar_dir, tmp_path):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    result = run_script("cpu_precision.py", "--configs", str(CONFIGS / "cifar.yaml"), "--data_dir", str(cifar_dir),
+                        "--steps", "2", "--batch_size", "16", "--", "--model.net.init_args.width", "8", cwd=cwd)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "native bf16 (lit_digits.precision.native_bf16): " in result.stdout
+    assert "cifar.yaml: lit_digits chooses precision " in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| cifar.yaml (16) |"))
+    assert len(row.split("|")) == 9  # the recipe, four cells, the shipped cell and its ratio
+    assert not list(cwd.iterdir()), "the benchmark leaves no run folders behind"
+
+
 def test_sgd_forms_compares_the_two_updates_for_each_recipe(tmp_path):
     result = run_script("sgd_forms.py", "--configs", str(CONFIGS / "cifar.yaml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

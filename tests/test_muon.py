@@ -6,9 +6,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import lit_digits.precision
 from lit_digits.nets import AirbenchNet
 from lit_digits.optim import CombinedOptimizer, Muon
 from lit_digits.optim.muon import QUINTIC, orthogonalize
+
+
+@pytest.fixture
+def bf16_newton_schulz(monkeypatch):
+    """Newton-Schulz in bfloat16, as the references run it, whatever this CPU runs natively."""
+    monkeypatch.setattr(lit_digits.precision, "native_bf16", lambda device: True)
 
 
 def filters_and_gradients(steps: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -34,7 +41,7 @@ def train(optimizer_class, start: torch.Tensor, grads: list[torch.Tensor], **opt
     return p.detach()
 
 
-def test_update_matches_torch_muon_on_a_flattened_filter_bank():
+def test_update_matches_torch_muon_on_a_flattened_filter_bank(bf16_newton_schulz):
     start, grads = filters_and_gradients(3)
     flat, flat_grads = start.reshape(256, -1), [g.reshape(256, -1) for g in grads]  # 256 x 576: no lr adjustment
     options = {"lr": 0.05, "momentum": 0.6, "nesterov": True, "ns_steps": 3, "weight_decay": 0.01}
@@ -63,7 +70,7 @@ def reference_step(p: torch.Tensor, g: torch.Tensor, buffer: torch.Tensor, lr: f
     p.add_(x.view(g.shape), alpha=-lr)
 
 
-def test_update_is_airbenchs_with_weight_normalization_on_a_4d_filter_bank():
+def test_update_is_airbenchs_with_weight_normalization_on_a_4d_filter_bank(bf16_newton_schulz):
     start, grads = filters_and_gradients(3)
     ours = train(Muon, start, grads, lr=0.24, momentum=0.6, nesterov=True, ns_steps=3, normalize_weights=True)
     expected, buffer = start.clone(), torch.zeros_like(start)

@@ -138,7 +138,8 @@ def test_report_of_a_run_with_a_damaged_metrics_csv_draws_what_is_sound_and_name
     else:
         metrics.write_bytes(bytes(random.Random(0).randrange(256) for _ in range(300)))
     assert lit_digits_main("report", str(run)) == 0
-    (note,) = capsys.readouterr().err.strip().splitlines()
+    note, precision = capsys.readouterr().err.strip().splitlines()
+    assert precision == "precision: 32-true (the recipe's)"  # configs/mnist.yaml's, for the test-set pictures
     assert note.startswith(f"{metrics}: skipped 1 damaged line(s) or value(s) (line ") and "drawing the rest" in note
     assert (run / "report" / "metrics.png").exists() == (damage == "a bad line")
     for name in ("mistakes.png", "confusion.png"):

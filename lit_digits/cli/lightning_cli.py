@@ -3,16 +3,17 @@
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jsonargparse import ArgumentError, Namespace
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
-from lit_digits.accelerators import resolve_accelerator, resolve_precision, runs_on_xla
+from lit_digits.accelerators import resolve_accelerator, runs_on_xla
 from lit_digits.callbacks.epoch_lines import EpochLines
 from lit_digits.callbacks.model_summary import ParameterSummary
+from lit_digits.callbacks.precision_record import PrecisionRecord
 from lit_digits.callbacks.predictions import PrintPredictions
 from lit_digits.callbacks.progress import TimedProgressBar
 from lit_digits.callbacks.run_checkpoints import RunCheckpoints
@@ -26,6 +27,7 @@ from lit_digits.data import DEFAULT_DATA_DIR, ImageDataModule
 from lit_digits.errors import LitDigitsError, cause_of
 from lit_digits.lightning_internals import CheckpointHyperParameters, parse_without_validation
 from lit_digits.models import ImageClassifier
+from lit_digits.precision import RECIPE_PRECISIONS, choose_precision, recorded_precision
 from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO, newest_checkpoint
 from lit_digits.runs.folders import RunConfig, RunLogger, run_version
 from lit_digits.runs.hold import RunHold
@@ -92,6 +94,14 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             help="packages of your own whose classes a checkpoint may name (besides lit_digits', torch's and "
             "torchvision's, and the modules this config names)",
         )
+        parser.add_argument(
+            "--recipe_precision",
+            type=Literal[RECIPE_PRECISIONS] | None,
+            default=None,
+            help="The precision the recipe was designed for, used where the device runs it natively (bf16-mixed: "
+            "CPUs with AVX-512 BF16 or AMX, CUDA GPUs from Ampere on; 16-mixed on older CUDA GPUs), else 32-true. "
+            "--trainer.precision overrides it everywhere. Default: 32-true, or a resumed checkpoint's.",
+        )
 
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
         """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
@@ -131,10 +141,16 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             raise cannot_start(" ".join(spec.class_path.rpartition(".")[2] for spec in specs), cause) from err
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        trainer = self._parsed(self.config_init).get("trainer", {})
+        config = self._parsed(self.config_init)
+        trainer = config.get("trainer", {})
         check_trainer_settings(trainer)
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
-        kwargs.setdefault("precision", resolve_precision(kwargs["accelerator"], trainer.get("precision")))
+        trained = recorded_precision(config.get("ckpt_path"))  # how the resumed (or evaluated) run trained
+        precision = choose_precision(
+            kwargs["accelerator"], trainer.get("precision"), config.get("recipe_precision"), trained
+        )
+        precision.announce()
+        kwargs["precision"] = precision.precision
         fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
         if trainer.get("logger") in (None, True):  # fit writes a run folder; validate, test and predict none
             kwargs.setdefault("logger", self._run_logger() if fitting else False)
@@ -152,7 +168,7 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
         shown = {name: trainer.get(f"enable_{name}") in (None, True) for name in ("progress_bar", "model_summary")}
         kwargs["enable_model_summary"] = False  # ParameterSummary, if shown, in place of Lightning's
         bar_stream = sys.stderr if self.subcommand == "predict" else sys.stdout  # predict's results alone on stdout
-        callbacks = run_callbacks(xla, **shown, terminal=bar_stream.isatty())
+        callbacks = run_callbacks(xla, precision.record() if fitting else None, **shown, terminal=bar_stream.isatty())
         self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
         try:
             built = super().instantiate_trainer(**kwargs)
@@ -284,15 +300,20 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             self.parser.exit_on_error = True
 
 
-def run_callbacks(xla: bool, progress_bar: bool, model_summary: bool, terminal: bool) -> list[Callback]:
+def run_callbacks(
+    xla: bool, precision: dict[str, str] | None, progress_bar: bool, model_summary: bool, terminal: bool
+) -> list[Callback]:
     """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
     and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
-    --ckpt_path last`` resumes from it), on XLA the compile count per epoch, and the progress
-    bar (a line per epoch, ``EpochLines``, where the bar's stream is not a ``terminal``) and
-    the model summary unless they are turned off. Lightning calls every callback at every step,
-    whether it has work there or not, so there is nothing here a run does not use (the model
-    itself writes the learning rates, beside the step loss)."""
+    --ckpt_path last`` resumes from it), for fit the ``precision`` it trains in recorded in
+    them, on XLA the compile count per epoch, and the progress bar (a line per epoch,
+    ``EpochLines``, where the bar's stream is not a ``terminal``) and the model summary unless
+    they are turned off. Lightning calls every callback at every step, whether it has work
+    there or not, so there is nothing here a run does not use (the model itself writes the
+    learning rates, beside the step loss)."""
     callbacks: list[Callback] = [RunCheckpoints()]
+    if precision is not None:
+        callbacks.append(PrecisionRecord(precision))
     if xla:
         callbacks.append(XLAGraphCheck())
     if progress_bar:  # a bar on a terminal; elsewhere (a file, a pipe, a scheduler's log) a line per epoch

@@ -6,6 +6,7 @@ from typing import Any
 import torch
 from torch.optim import Optimizer
 
+import lit_digits.precision
 from lit_digits.errors import LitDigitsError
 from lit_digits.optim.stepping import loss_of, with_gradients
 
@@ -13,14 +14,17 @@ QUINTIC = (3.4445, -4.7750, 2.0315)
 """The Newton-Schulz coefficients of Keller Jordan's Muon (and of ``torch.optim.Muon``)."""
 
 
-def orthogonalize(g: torch.Tensor, steps: int, coefficients: Sequence[float], eps: float) -> torch.Tensor:
-    """About ``U V^T`` of ``g = U S V^T`` (2-D), by ``steps`` quintic Newton-Schulz iterations in bfloat16.
+def orthogonalize(
+    g: torch.Tensor, steps: int, coefficients: Sequence[float], eps: float, dtype: torch.dtype = torch.bfloat16
+) -> torch.Tensor:
+    """About ``U V^T`` of ``g = U S V^T`` (2-D), by ``steps`` quintic Newton-Schulz iterations in ``dtype``.
 
     The coefficients push small singular values up fast rather than converging, so the result
-    has singular values roughly in [0.5, 1.5] (Jordan's note on the method).
+    has singular values roughly in [0.5, 1.5] (Jordan's note on the method), and bfloat16's
+    rounding does not matter to it.
     """
     a, b, c = coefficients
-    x = g.bfloat16()
+    x = g.to(dtype)
     x = x / (x.norm() + eps)  # the spectral norm at most 1
     tall = g.shape[0] > g.shape[1]
     if tall:
@@ -41,6 +45,10 @@ class Muon(Optimizer):
             (airbench94's Muon, for filters followed by BatchNorm, whose output does not
             depend on their scale: the rescaling keeps the effective step size steady).
         weight_decay: decoupled, as ``torch.optim.Muon``'s: ``p *= 1 - lr weight_decay``.
+
+    The Newton-Schulz iterations run in bfloat16 where the device multiplies it natively
+    (``lit_digits.precision.native_bf16``), as the reference's do, and in float32 elsewhere,
+    where bfloat16 would be many times slower.
 
     The update is ``torch.optim.Muon``'s with ``adjust_lr_fn`` "original" for matrices with no
     more rows than columns (tests/test_muon.py compares them); torch's takes 2-D parameters
@@ -83,6 +91,7 @@ class Muon(Optimizer):
             if group["weight_decay"]:
                 p.mul_(1 - group["lr"] * group["weight_decay"])
             matrix = update.reshape(len(update), -1)
-            step = orthogonalize(matrix, group["ns_steps"], group["ns_coefficients"], group["eps"])
+            dtype = torch.bfloat16 if lit_digits.precision.native_bf16(p.device.type) else torch.float32
+            step = orthogonalize(matrix, group["ns_steps"], group["ns_coefficients"], group["eps"], dtype)
             p.add_(step.view_as(p).to(p.dtype), alpha=-group["lr"])
         return loss

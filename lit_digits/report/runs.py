@@ -10,6 +10,7 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 
 from lit_digits.data import ImageDataModule
 from lit_digits.models import ImageClassifier
+from lit_digits.precision import choose_precision, recorded_precision
 from lit_digits.report.pictures import plot_confusion, plot_curves, plot_learning_rate, plot_mistakes
 from lit_digits.runs.checkpoint_files import run_checkpoint
 from lit_digits.runs.metrics_csv import read_metrics
@@ -51,11 +52,16 @@ def metrics_pictures(metrics_csv: Path, out: Path) -> list[Path]:
 def evaluate(
     checkpoint: Path, data_dir: str | None, trusted_modules: Sequence[str] = ()
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[str, ...]]:
-    """The checkpoint's class probabilities on its data set's test split: images, labels, probs, class names."""
+    """The checkpoint's class probabilities on its data set's test split: images, labels, probs, class
+    names. In bf16 autocast where its recipe asked for it and this CPU runs it natively
+    (``choose_precision``, which says so in one line)."""
     model, datamodule = load_for_test(checkpoint, data_dir, trusted_modules)
+    precision = choose_precision("cpu", None, (recorded_precision(checkpoint) or {}).get("recipe"))
+    precision.announce()
     batches = list(datamodule.test_dataloader())
     images, labels = torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
-    probs = torch.cat([model(x.float() / 255).float().softmax(-1) for x, _ in batches])
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision.precision == "bf16-mixed"):
+        probs = torch.cat([model(x.float() / 255).float().softmax(-1) for x, _ in batches])
     return images, labels, probs, datamodule.classes
 
 
