@@ -6,8 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from jsonargparse import Namespace
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+from torch import Tensor
 
 
 class CheckpointHyperParameters:
@@ -48,3 +51,13 @@ def has_version(logger: Logger) -> bool:
 def set_version(logger: Logger, version: int) -> None:
     """Give a folder logger (TensorBoard, CSV) the version it would otherwise pick when first asked."""
     logger._version = version
+
+
+class HostComparedCheckpoint(ModelCheckpoint):
+    """Lightning's ``ModelCheckpoint``, comparing the monitored figure with the best on the host:
+    its ``_monitor_candidates`` moved to the CPU. On XLA each comparison would be a graph, and
+    they differ between the first epoch (no best yet) and the later ones."""
+
+    def _monitor_candidates(self, trainer: Trainer) -> dict[str, Tensor]:
+        candidates = super()._monitor_candidates(trainer)
+        return {name: value.cpu() if isinstance(value, Tensor) else value for name, value in candidates.items()}

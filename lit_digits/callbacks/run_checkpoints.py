@@ -14,6 +14,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_digits.callbacks.slurm import requeue
+from lit_digits.lightning_internals import HostComparedCheckpoint
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class CtrlC(Exception):
     """Raised before a training step starts when Ctrl-C (SIGINT) was pressed during the one before."""
 
 
-class RunCheckpoints(ModelCheckpoint):
+class RunCheckpoints(HostComparedCheckpoint):
     """Lightning's ``ModelCheckpoint`` keeping ``best.ckpt``, which also writes ``last.ckpt``
     beside it: at the end of every epoch (after its validation), and when SIGTERM (a
     scheduler's stop, ``kill``, ``docker stop``) or a first Ctrl-C ends training cleanly.
@@ -49,7 +50,8 @@ class RunCheckpoints(ModelCheckpoint):
     calls every callback at each of a step's six hooks. (``save_last`` would not do: Lightning writes
     that copy only when a top-k file is saved, so an epoch that does not improve ``val_acc``
     would leave ``last.ckpt`` behind.) Its state is saved under ``ModelCheckpoint``'s own key,
-    so runs saved by a plain ``ModelCheckpoint`` resume with their best score.
+    so runs saved by a plain ``ModelCheckpoint`` resume with their best score. Scores are
+    compared on the host (``HostComparedCheckpoint``), so on XLA no comparison is a graph.
     """
 
     def __init__(self) -> None:

@@ -1,36 +1,68 @@
-"""Counting torch-xla graph compilations per epoch, to prove training runs one graph."""
+"""Keeping torch-xla's graphs the same from epoch to epoch, and counting its compilations."""
 
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 
-def xla_compile_count() -> int:
-    """How many XLA graphs this process has compiled so far."""
+def xla_compiles() -> tuple[int, float]:
+    """How many XLA graphs this process has compiled so far, and the seconds that took."""
     import torch_xla.debug.metrics as met
 
     data = met.metric_data("CompileTime")
-    return int(data[0]) if data else 0
+    return (int(data[0]), data[1] / 1e9) if data else (0, 0.0)
+
+
+def _sync() -> None:
+    import torch_xla
+
+    torch_xla.sync()
 
 
 class XLAGraphCheck(Callback):
-    """On XLA devices: reports torch-xla's compilation count after every epoch.
+    """On XLA devices: cuts the graphs where they repeat, and reports torch-xla's compilation
+    count after every epoch (``counts[e]``: the total after epoch ``e``).
 
-    The training and evaluation step graphs compile in the first epoch; Lightning's
-    checkpoint bookkeeping compiles a few small scalar graphs the first time each of its
-    paths runs (accuracy improved or not), up to epoch 2. From epoch 3 on the count must
-    stay put; a growth means something changes shape or value-dependent structure from
-    step to step and is reported with a warning (``PT_XLA_DEBUG_LEVEL=1`` says why).
-    ``counts[e]`` is the total after epoch ``e``. Off XLA it does nothing.
+    torch-xla runs what is pending as one graph at each step's end. Two more cuts keep every
+    graph the same from one epoch to the next, so that all of them compile in the first epoch:
+
+    - After each validation and test batch: one graph a batch (the last, partial batch has
+      its own), where Lightning's single-device loop would leave the whole evaluation pending
+      until its figures are read, one graph a run of it, unrolled over all its batches.
+    - When a training epoch starts: what the end of the previous one left pending (Lightning's
+      epoch figures and the reset of its metrics) runs as its own small graph, the same after
+      every epoch, rather than joining the first step's, which then differed from every other
+      step's. Before epoch 0 only the sanity check's is pending, so this graph compiles once
+      more, as epoch 1 starts (counted in epoch 1).
+
+    From epoch 2 on the count must stay put; a growth means something changes shape or
+    value-dependent structure from step to step and is reported with a warning
+    (``PT_XLA_DEBUG_LEVEL=1`` says why). Off XLA it does nothing.
     """
 
     def __init__(self) -> None:
         self.counts: list[int] = []
 
-    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if pl_module.device.type != "xla":
-            return
-        count = xla_compile_count()
-        rank_zero_info(f"XLA compilations after epoch {trainer.current_epoch}: {count}")
-        if trainer.current_epoch >= 3 and count > self.counts[-1]:
-            rank_zero_warn(f"XLA compiled {count - self.counts[-1]} new graphs in epoch {trainer.current_epoch}")
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if pl_module.device.type == "xla":
+            if trainer.current_epoch > 0:
+                self._report(trainer.current_epoch - 1)
+            _sync()
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if pl_module.device.type == "xla":
+            self._report(trainer.current_epoch - 1)
+
+    def on_validation_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: object) -> None:
+        if pl_module.device.type == "xla":
+            _sync()
+
+    def on_test_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: object) -> None:
+        if pl_module.device.type == "xla":
+            _sync()
+
+    def _report(self, epoch: int) -> None:
+        count, seconds = xla_compiles()
+        rank_zero_info(f"XLA compilations after epoch {epoch}: {count} ({seconds:.1f} s compiling)")
+        if epoch >= 2 and count > self.counts[-1]:
+            rank_zero_warn(f"XLA compiled {count - self.counts[-1]} new graphs in epoch {epoch}")
         self.counts.append(count)

@@ -146,7 +146,7 @@ class ImageClassifier(LightningModule):
         # are known there). A non-finite loss makes the loss sum non-finite too, which is
         # what the non-finite guard reads (on_train_batch_end). Not buffers: DDP would
         # overwrite every rank's with rank 0's before each step. Made on the device in
-        # on_train_epoch_start.
+        # on_fit_start, zeroed when training starts and after each epoch (_restart_sums).
         self.train_loss_sum = torch.zeros(())
         self.train_correct = torch.zeros((), dtype=torch.int64)
         # Batches and images: in a dict, as int attributes would cost each step nn.Module.__setattr__.
@@ -250,6 +250,8 @@ class ImageClassifier(LightningModule):
 
     def on_fit_start(self) -> None:
         self._keep_statistics_in_float32()
+        self.train_loss_sum = torch.zeros((), device=self.device)
+        self.train_correct = torch.zeros((), dtype=torch.int64, device=self.device)
 
     def on_validation_start(self) -> None:
         self._keep_statistics_in_float32()
@@ -277,11 +279,6 @@ class ImageClassifier(LightningModule):
         self.train_counts["images"] += y.shape[0]
         return loss
 
-    def on_train_epoch_start(self) -> None:
-        self.train_loss_sum = torch.zeros((), device=self.device)
-        self.train_correct = torch.zeros((), dtype=torch.int64, device=self.device)
-        self.train_counts.clear()
-
     def on_train_epoch_end(self) -> None:
         """Log the epoch's mean batch loss and its accuracy, through torchmetrics metrics,
         which average them over devices (and which Lightning logs without leaving work
@@ -292,9 +289,25 @@ class ImageClassifier(LightningModule):
             self.train_acc.update(self.train_correct / images, weight=images)
             self.log("train_loss", self.train_loss, prog_bar=True)
             self.log("train_acc", self.train_acc, prog_bar=True)
+        self._restart_sums()
+
+    def _restart_sums(self) -> None:
+        """Zero the training sums in place, by arithmetic: on XLA, zeros written as a constant
+        are not a buffer the next step may overwrite, as a step's own outputs are, so the
+        first step of every epoch would compile a graph of its own (docs/xla.md). (The sums
+        are finite here: the non-finite guard reads them at an epoch's last step.)"""
+        self.train_loss_sum.mul_(0)
+        self.train_correct.mul_(0)
+        self.train_counts.clear()
 
     def on_train_start(self) -> None:
+        """Start from the state every later epoch starts from (sums zeroed by ``_restart_sums``,
+        the epoch metrics reset, as Lightning resets them after each epoch), so that on XLA
+        the first epoch compiles the graphs the later ones use."""
         self.checked_steps = self.global_step
+        self._restart_sums()
+        self.train_loss.reset()
+        self.train_acc.reset()
 
     def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
         """Every ``log_every_n_steps`` steps: write the step's loss and the learning rates of the
