@@ -12,8 +12,8 @@ import functools
 import logging
 import os
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -188,11 +188,8 @@ def _for_device(device: str, recipe: str) -> tuple[str, str]:
     return "32-true", f"{name}, has no native bf16: the recipe's {recipe} would be several times slower"
 
 
-def recorded_precision(checkpoint: str | Path | None) -> dict[str, str] | None:
-    """A checkpoint's record of the precision its run trained in (``PrecisionChoice.record``), if
-    it is a local file that has one."""
-    if checkpoint is None or "://" in str(checkpoint) or not Path(checkpoint).is_file():
-        return None
-    contents: Any = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
-    record = contents.get(CHECKPOINT_KEY) if isinstance(contents, dict) else None
+def recorded_precision(contents: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """A checkpoint's record (its ``contents``, already read) of the precision its run trained in
+    (``PrecisionChoice.record``), if it has one."""
+    record = contents.get(CHECKPOINT_KEY) if isinstance(contents, Mapping) else None
     return record if isinstance(record, dict) else None

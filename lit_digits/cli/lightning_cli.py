@@ -145,7 +145,8 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
         trainer = config.get("trainer", {})
         check_trainer_settings(trainer)
         kwargs.setdefault("accelerator", resolve_accelerator(trainer.get("accelerator")))
-        trained = recorded_precision(config.get("ckpt_path"))  # how the resumed (or evaluated) run trained
+        # how the resumed (or evaluated) run trained, from the checkpoint read and checked while parsing
+        trained = recorded_precision(self.checkpoint.contents if self.checkpoint else None)
         precision = choose_precision(
             kwargs["accelerator"], trainer.get("precision"), config.get("recipe_precision"), trained
         )

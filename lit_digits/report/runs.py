@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torchmetrics.classification import MulticlassConfusionMatrix
 
+from lit_digits.checkpoints import read_checkpoint
 from lit_digits.data import ImageDataModule
 from lit_digits.models import ImageClassifier
 from lit_digits.precision import choose_precision, recorded_precision
@@ -56,7 +57,7 @@ def evaluate(
     names. In bf16 autocast where its recipe asked for it and this CPU runs it natively
     (``choose_precision``, which says so in one line)."""
     model, datamodule = load_for_test(checkpoint, data_dir, trusted_modules)
-    precision = choose_precision("cpu", None, (recorded_precision(checkpoint) or {}).get("recipe"))
+    precision = choose_precision("cpu", None, (recorded_precision(read_checkpoint(checkpoint)) or {}).get("recipe"))
     precision.announce()
     batches = list(datamodule.test_dataloader())
     images, labels = torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
