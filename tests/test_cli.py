@@ -52,7 +52,8 @@ def test_fit_then_test_and_predict_from_the_checkpoint(config, data, extra, requ
     assert [Path(path).name for path, _, _ in lines] == ["a.png", "other_mode.png"]
     assert all(0 <= float(p) <= 1 for _, _, p in lines)
     assert "skipped" in predicted.stderr and "broken.png" in predicted.stderr
-    assert "resized 40x50" in predicted.stderr
+    # MNIST's digits are not resized whole but cropped to their ink and scaled into 20 x 20 (test_mnist_digit)
+    assert ("RGB -> L" if config == "mnist" else "L -> RGB, resized 40x50 -> 32x32") in predicted.stderr
     assert all("\t" in line for line in predicted.stdout.splitlines()), "stdout holds the predictions alone"
     assert "Predicting" not in predicted.stderr  # no bar where stderr is not a terminal (test_progress: where it is)
     assert_quiet(trained, tested, predicted)
@@ -112,7 +113,7 @@ def test_help_lists_every_command_with_one_line(tmp_path, in_process):
     assert helped.returncode == 0
     commands = helped.stdout.split("commands:\n")[1].split("\n\n")[0]
     listed = dict(line.split(maxsplit=1) for line in commands.splitlines())
-    assert list(listed) == [*LitDigitsCLI.subcommands(), "report", "export", "serve"]
+    assert list(listed) == [*LitDigitsCLI.subcommands(), "report", "export", "serve", "demo"]
     assert listed["report"].startswith("pictures of a run (curves, mistakes, confusion matrix)")
     assert all(len(line) > 20 for line in listed.values())
 
@@ -127,7 +128,7 @@ def test_each_lightning_command_describes_itself_with_its_line(tmp_path, in_proc
 def test_a_missing_or_unknown_command_is_one_line_naming_them_all(tmp_path, in_process, args, given):
     refused = in_process.run_cli(*args, cwd=tmp_path)
     assert refused.returncode == 2
-    assert refused.stderr == (f"lit_digits: error: {given}: fit, validate, test, predict, report, export, serve "
+    assert refused.stderr == (f"lit_digits: error: {given}: fit, validate, test, predict, report, export, serve, demo "
                               "(lit_digits --help says what each does)\n")  # fmt: skip
 
 

@@ -23,7 +23,7 @@ def test_a_fit_ends_with_its_run_its_accuracy_and_the_next_commands(mnist_dir, t
     assert "val_acc: best " in shown and "%, final " in shown
     test = f"lit_digits test --config {CONFIGS / 'mnist.yaml'} --data.data_dir {mnist_dir}"
     assert f"  {test} --trainer.default_root_dir {tmp_path / 'runs'} --ckpt_path best\n" in shown
-    assert f"  lit_digits report {run} --data_dir {mnist_dir}" in shown
+    assert f"  lit_digits report {run} --data_dir {mnist_dir}\n  lit_digits demo {run} --data_dir {mnist_dir}\n" in shown
     assert "FLOPs" not in shown and "Total Flops" not in shown  # Lightning counts none for these models
     assert "Params" in shown and "trainable" in shown
     assert "weights_only" not in shown and "stepping batches" not in shown
@@ -31,7 +31,7 @@ def test_a_fit_ends_with_its_run_its_accuracy_and_the_next_commands(mnist_dir, t
 
 def test_the_next_commands_work(mnist_dir, tmp_path, lit_digits_main, capsys):
     assert fit_mnist(lit_digits_main, mnist_dir, tmp_path / "runs") == 0
-    test_command, report_command = [line.split()[1:] for line in capsys.readouterr().err.splitlines()[-2:]]
+    test_command, report_command, _ = [line.split()[1:] for line in capsys.readouterr().err.splitlines()[-3:]]
     assert lit_digits_main(*test_command, "--trainer.enable_progress_bar", "false") == 0
     assert "test_acc" in capsys.readouterr().out
     assert lit_digits_main(*report_command) == 0

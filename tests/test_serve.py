@@ -23,7 +23,7 @@ from PIL import Image
 from test_bad_input import assert_clear_error
 from test_nodes import free_port
 
-from lit_digits import ImageClassifier
+from lit_digits import ImageClassifier, ImageDataModule
 from lit_digits.data.image_files import ImageFiles
 from lit_digits.serve.server import serving_threads
 
@@ -42,10 +42,11 @@ class Server:
         return (self.folder / "out").read_text(), (self.folder / "err").read_text()
 
 
-def start_server(run: Path, port: int, folder: Path, *args: str) -> Server:
-    """``python -m lit_digits serve run --port port *args`` in ``folder``, once ``/health`` answers ok."""
+def start_server(run: Path, port: int, folder: Path, *args: str, command: str = "serve") -> Server:
+    """``python -m lit_digits COMMAND run --port port *args`` (``serve`` or ``demo``) in ``folder``, once
+    ``/health`` answers ok."""
     with (folder / "out").open("w") as out, (folder / "err").open("w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "lit_digits", "serve", str(run), "--port", str(port), *args],
+        process = subprocess.Popen([sys.executable, "-m", "lit_digits", command, str(run), "--port", str(port), *args],
                                    cwd=folder, env=child_env(), stdout=out, stderr=err, start_new_session=True)  # fmt: skip
     server = Server(process, f"http://127.0.0.1:{port}", folder)
     deadline = time.monotonic() + START_TIMEOUT
@@ -114,7 +115,8 @@ def expected(fitted_run, digits) -> dict[str, list[float]]:
     """Each file's class probabilities, by the loader and the reading that ``predict`` uses."""
     checkpoint = fitted_run / "checkpoints" / "best.ckpt"
     model = ImageClassifier.load_from_checkpoint(checkpoint, map_location="cpu").eval()
-    files = ImageFiles.load(str(digits[0].parent), (1, 28, 28))
+    reader = ImageDataModule.load_from_checkpoint(checkpoint).image_reader
+    files = ImageFiles.load(str(digits[0].parent), reader)
     with torch.inference_mode():
         probabilities = model(files.images.float() / 255).softmax(dim=-1)
     return {path.name: p.tolist() for path, p in zip(files.paths, probabilities)}

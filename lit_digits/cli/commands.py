@@ -8,8 +8,10 @@ COMMANDS = {
     "report": "pictures of a run (curves, mistakes, confusion matrix), or of a recipe's learning-rate schedule",
     "export": "a run's network as an ONNX file or a torch.export program: raw images in, probabilities out",
     "serve": "a run's model as a local HTTP service (LitServe): POST an image, get its class and probabilities",
+    "demo": "a web page to try a run's model: draw a digit or give an image, see the class probabilities",
 }
-"""Every command: LightningCLI's (the Trainer's methods), and ``report``, ``export`` and ``serve``, which ``main`` runs itself."""
+"""Every command: LightningCLI's (the Trainer's methods), and ``report``, ``export``, ``serve`` and ``demo``,
+which ``main`` runs itself."""
 
 
 def front_door() -> str:
@@ -26,6 +28,7 @@ def front_door() -> str:
         "To start:",
         "  lit_digits fit --config configs/mnist.yaml",
         "  lit_digits test --config configs/mnist.yaml --ckpt_path best",
+        "  lit_digits demo runs/mnist/version_0",
         "",
         "lit_digits COMMAND --help lists a command's options (for fit: every --trainer, --model and --data value).",
     ])  # fmt: skip

@@ -9,6 +9,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException, SI
 
 from lit_digits.callbacks.run_checkpoints import EXIT_CODES, CtrlC
 from lit_digits.cli.commands import COMMANDS, front_door
+from lit_digits.cli.demo_command import demo_command
 from lit_digits.cli.export_command import export_command
 from lit_digits.cli.lightning_cli import LitDigitsCLI
 from lit_digits.cli.output import set_up_output
@@ -29,7 +30,7 @@ SOURCE_PREFIX = re.compile(r"^\[[^\]]*\] *")
 
 def main(args: list[str] | None = None) -> None:
     """``lit_digits fit|validate|test|predict`` (LightningCLI's subcommands), ``lit_digits report``,
-    ``export`` and ``serve`` (not Trainer methods, so not LightningCLI's), also as ``python -m
+    ``export``, ``serve`` and ``demo`` (not Trainer methods, so not LightningCLI's), also as ``python -m
     lit_digits``; ``lit_digits --help`` lists them all (``front_door``). A mistake of the user's is
     one line on stderr and exit status 1 (2 for a missing or unknown command, as for what the
     parser refuses); a stop by SIGTERM or Ctrl-C between two steps exits with ``EXIT_CODES``."""
@@ -50,6 +51,8 @@ def main(args: list[str] | None = None) -> None:
             export_command(argv[1:])
         elif argv[0] == "serve":
             serve_command(argv[1:])
+        elif argv[0] == "demo":
+            demo_command(argv[1:])
         else:
             LitDigitsCLI(args=args)
     except LitDigitsError as err:

@@ -26,22 +26,33 @@ def serve_command(argv: list[str]) -> None:
         'the file>"} answers {"class": index, "name": class name, "probabilities": [...]}; GET /health answers '
         "ok. Requests that arrive within --batch_timeout of each other are classified in one batch.",
     )
-    parser.add_argument("--host", default="127.0.0.1", choices=HOSTS,
-                        help="listen on this machine only (the default) or on every interface")  # fmt: skip
-    parser.add_argument("--port", type=number_in(int, 1024, 65535), default=8000, metavar="N",
-                        help="the port, 1024 to 65535 (default: 8000)")  # fmt: skip
+    add_address(parser, default_port=8000)
     parser.add_argument("--max_batch_size", type=number_in(int, 1), default=MAX_BATCH_SIZE, metavar="N",
                         help="the most requests classified in one batch (default: %(default)s; 1: no batching)")  # fmt: skip
     parser.add_argument("--batch_timeout", type=number_in(float, 0), default=BATCH_TIMEOUT, metavar="SECONDS",
                         help="how long a batch waits to fill (default: %(default)s)")  # fmt: skip
     args = parser.parse_args(argv)
-    if importlib.util.find_spec("litserve") is None:
-        raise LitDigitsError(
-            'lit_digits serve needs LitServe: pip install -e ".[serve]" in a checkout, or pip install "lit_digits[serve]"'
-        )
+    serve_modules("serve")
     from lit_digits.serve.server import serve  # the serve extra's packages, imported only by this command
 
     serve(args.run, args.host, args.port, args.trusted_modules, args.max_batch_size, args.batch_timeout)
+
+
+def add_address(parser: argparse.ArgumentParser, default_port: int | None) -> None:
+    """``--host`` and ``--port`` (None: a free one) of a command that listens."""
+    parser.add_argument("--host", default="127.0.0.1", choices=HOSTS,
+                        help="listen on this machine only (the default) or on every interface")  # fmt: skip
+    parser.add_argument("--port", type=number_in(int, 1024, 65535), default=default_port, metavar="N",
+                        help=f"the port, 1024 to 65535 (default: {default_port or 'a free one'})")  # fmt: skip
+
+
+def serve_modules(command: str) -> None:
+    """Raise ``LitDigitsError`` unless the serve extra's LitServe, which ``command`` needs, is installed."""
+    if importlib.util.find_spec("litserve") is None:
+        raise LitDigitsError(
+            f'lit_digits {command} needs LitServe: pip install -e ".[serve]" in a checkout, '
+            'or pip install "lit_digits[serve]"'
+        )
 
 
 def number_in(kind: type[int] | type[float], low: float, high: float = math.inf) -> Callable[[str], int | float]:

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 from lit_digits.checkpoints import CheckedCheckpoint, load_checked
 from lit_digits.data.augment import flip as flip_where
 from lit_digits.data.augment import random_crop, random_cutout, random_flip
-from lit_digits.data.image_files import ImageFiles
+from lit_digits.data.image_files import ImageFiles, ImageReader
 from lit_digits.data.in_memory import InMemoryImages, keep_batch
 from lit_digits.errors import LitDigitsError
 
@@ -55,6 +55,8 @@ class ImageDataModule(LightningDataModule):
     """Per-channel mean in [0, 1], the fill colour of cutout."""
     train_size: int
     """Images in the published training split."""
+    mnist_digits = False
+    """Whether the images are handwritten digits made as MNIST's were, as image files are then read."""
 
     def __init__(
         self,
@@ -105,6 +107,11 @@ class ImageDataModule(LightningDataModule):
         ``ImageClassifier.load_from_checkpoint``). ``kwargs`` override the saved arguments."""
         checked = CheckedCheckpoint.read(checkpoint_path, trusted_modules)
         return load_checked(super(ImageDataModule, checked.data_class(cls)).load_from_checkpoint, checked, **kwargs)
+
+    @property
+    def image_reader(self) -> ImageReader:
+        """How ``predict``, ``serve`` and ``demo`` read an image file for this data set's model."""
+        return ImageReader(self.image_shape, self.mnist_digits)
 
     def planned_steps_per_epoch(self, devices: int = 1) -> int:
         """Training steps an epoch will take on the full data set, without loading it."""
@@ -169,7 +176,7 @@ class ImageDataModule(LightningDataModule):
         if stage == "predict":
             if self.predict_path is None:
                 raise LitDigitsError("predict needs images: pass --data.predict_path FILE, FOLDER or GLOB")
-            self.predict_files = ImageFiles.load(self.predict_path, self.image_shape)
+            self.predict_files = ImageFiles.load(self.predict_path, self.image_reader)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
+from lit_digits.data.mnist_digit import as_mnist_digit
 from lit_digits.errors import LitDigitsError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,24 @@ UNREADABLE = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.err
 """What Pillow raises on a file that is not an image, is malformed or truncated, or is too large."""
 
 
+@dataclass(frozen=True)
+class ImageReader:
+    """How a data module's model takes an image file: as uint8 of ``shape`` (C, H, W), and, with
+    ``mnist_digits``, made the way MNIST's digits were (``as_mnist_digit``: polarity, crop, 20 x 20, centre
+    of mass) rather than resized whole."""
+
+    shape: tuple[int, int, int]
+    mnist_digits: bool = False
+
+    def __call__(self, source: Path | bytes | BinaryIO) -> torch.Tensor:
+        """Decode one image (its first frame) from a file, its bytes or a binary file object."""
+        if not self.mnist_digits:
+            return read_image(source, self.shape)
+        pixels, notes = decode_image(source, channels=1)
+        note(source, notes)
+        return as_mnist_digit(pixels)
+
+
 @dataclass
 class ImageFiles:
     """Readable images stacked as uint8 N x C x H x W, with the path of each."""
@@ -32,8 +51,8 @@ class ImageFiles:
     images: torch.Tensor
 
     @classmethod
-    def load(cls, pattern: str, shape: tuple[int, int, int]) -> "ImageFiles":
-        """Read every image ``pattern`` names, converted to ``shape`` (C, H, W).
+    def load(cls, pattern: str, reader: ImageReader) -> "ImageFiles":
+        """Read every image ``pattern`` names with ``reader``.
 
         Images of another size, mode or bit depth are converted with a note; unreadable
         files are reported and skipped; no readable image at all is an error.
@@ -41,7 +60,7 @@ class ImageFiles:
         paths, images = [], []
         for path in find_images(pattern):
             try:
-                images.append(read_image(path, shape))
+                images.append(reader(path))
                 paths.append(path)
             except UNREADABLE as err:
                 log.warning("skipped %s: not a readable image (%s)", path, why_unreadable(err))
@@ -72,9 +91,18 @@ def read_image(source: Path | bytes | BinaryIO, shape: tuple[int, int, int]) -> 
     """Decode one image (its first frame) from a file, its bytes or a binary file object to uint8 of
     ``shape`` (C, H, W), noting each conversion made."""
     channels, height, width = shape
+    pixels, notes = decode_image(source, channels)
+    if pixels.shape[1:] != (height, width):
+        notes.append(f"resized {pixels.shape[2]}x{pixels.shape[1]} -> {width}x{height}")
+        pixels = TF.resize(pixels, [height, width], antialias=True).contiguous()
+    note(source, notes)
+    return pixels
+
+
+def decode_image(source: Path | bytes | BinaryIO, channels: int) -> tuple[torch.Tensor, list[str]]:
+    """One image (its first frame) as uint8 ``channels`` x H x W at its own size, and the conversions made."""
     target = "L" if channels == 1 else "RGB"
     notes = []
-    name = source if isinstance(source, Path) else getattr(source, "name", "image")
     with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
         if getattr(image, "n_frames", 1) > 1:
             notes.append(f"first of {image.n_frames} frames")
@@ -82,12 +110,13 @@ def read_image(source: Path | bytes | BinaryIO, shape: tuple[int, int, int]) -> 
             transparent = "A" in image.mode or "transparency" in image.info
             notes.append(f"{image.mode} -> {target}" + (", transparency dropped" if transparent else ""))
         pixels = TF.pil_to_tensor(converted(image, target))
-    if pixels.shape[1:] != (height, width):
-        notes.append(f"resized {pixels.shape[2]}x{pixels.shape[1]} -> {width}x{height}")
-        pixels = TF.resize(pixels, [height, width], antialias=True)
+    return pixels.contiguous(), notes
+
+
+def note(source: Path | bytes | BinaryIO, notes: list[str]) -> None:
+    """Log the conversions made to an image, if any, in one line that names it."""
     if notes:
-        log.info("%s: %s", name, ", ".join(notes))
-    return pixels.contiguous()
+        log.info("%s: %s", source if isinstance(source, Path) else getattr(source, "name", "image"), ", ".join(notes))
 
 
 def why_unreadable(err: BaseException) -> str:

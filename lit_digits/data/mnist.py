@@ -26,13 +26,15 @@ class MNISTDataModule(ImageDataModule):
     A whole copy in ``data_dir`` (the four IDX files) is read as it is; without one, the copy
     shipped with lit_digits is (``shipped_mnist``): MNIST is never downloaded, and needs no network.
     See :class:`~lit_digits.data.datamodule.ImageDataModule` for the arguments; MNIST
-    defaults to no augmentation (and digits are never flipped).
+    defaults to no augmentation (and digits are never flipped). Image files to classify are made the way
+    MNIST's digits were (``lit_digits.data.mnist_digit``), so a digit dark on light paper reads right too.
     """
 
     classes = tuple(str(digit) for digit in range(10))
     image_shape = (1, 28, 28)
     train_size = 60_000
     mean = (0.1307,)
+    mnist_digits = True
 
     @property
     def expected_files(self) -> list[Path]:

@@ -11,7 +11,7 @@ from litserve import LitAPI
 from PIL import Image, UnidentifiedImageError
 from starlette.responses import JSONResponse, Response
 
-from lit_digits.data.image_files import UNREADABLE, read_image, why_unreadable
+from lit_digits.data.image_files import UNREADABLE, ImageReader, why_unreadable
 from lit_digits.models import ImageClassifier
 from lit_digits.serve.image_requests import Refusal, image_bytes
 
@@ -23,7 +23,7 @@ class ClassifierAPI(LitAPI):
     """The checkpoint's model, loaded by each inference worker (``setup``) through
     ``ImageClassifier.load_from_checkpoint``, in evaluation mode on the worker's device.
 
-    A request's image is decoded as ``lit_digits predict`` reads files (``read_image``); a request
+    A request's image is read as ``lit_digits predict`` reads files (the data module's ``image_reader``); a request
     without a readable one becomes a ``Refusal`` that travels through the batch as a value, so that
     a bad request fails alone, not the batch it came in. With ``max_batch_size`` above 1, LitServe
     gathers up to that many requests, waiting at most ``batch_timeout`` seconds, and ``predict``
@@ -36,7 +36,7 @@ class ClassifierAPI(LitAPI):
         self,
         checkpoint: Path,
         classes: Sequence[str],
-        image_shape: tuple[int, int, int],
+        reader: ImageReader,
         trusted_modules: Sequence[str] = (),
         max_batch_size: int = 1,
         batch_timeout: float = 0.0,
@@ -45,7 +45,7 @@ class ClassifierAPI(LitAPI):
         super().__init__(max_batch_size=max_batch_size, batch_timeout=batch_timeout)
         self.checkpoint = checkpoint
         self.classes = tuple(classes)
-        self.image_shape = image_shape
+        self.reader = reader
         self.trusted_modules = tuple(trusted_modules)
         self.cpu_threads = cpu_threads
 
@@ -66,7 +66,7 @@ class ClassifierAPI(LitAPI):
         """The request's image, or its ``Refusal``. (``request`` is unannotated: LitServe would take
         an annotation for the type FastAPI should parse the body as.)"""
         try:
-            return read_image(image_bytes(request), self.image_shape)
+            return self.reader(image_bytes(request))
         except Refusal as refusal:
             return refusal
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:

@@ -33,27 +33,55 @@ def serve(
     batch_timeout: float = BATCH_TIMEOUT,
 ) -> None:
     """Serve the checkpoint of ``run`` (a run folder: its best, else last, checkpoint; or a checkpoint
-    file) at ``http://host:port/predict``, printing that address once requests are answered.
+    file) at ``http://host:port/predict``, printing that address once requests are answered."""
+    server, _ = classifier_server(run, host, port, trusted_modules, max_batch_size, batch_timeout)
+    run_until_stopped(server, host, port, f"Serving at {address(host, port)}/predict (Ctrl-C stops)")
+
+
+def classifier_server(
+    run: Path,
+    host: str,
+    port: int,
+    trusted_modules: Sequence[str] = (),
+    max_batch_size: int = MAX_BATCH_SIZE,
+    batch_timeout: float = BATCH_TIMEOUT,
+    data_dir: str | None = None,
+) -> tuple[LitServer, ImageDataModule]:
+    """LitServe's server of ``run``'s model at ``POST /predict``, and the checkpoint's data module (with
+    ``data_dir``, if given).
 
     The checkpoint is loaded here first, so that a missing or refused one, like a port in use, is a
     ``LitDigitsError`` before the server starts; LitServe's inference worker loads it again, on the
-    device that LitServe picks (``accelerator="auto"``). LitServe's own log shows only warnings.
+    device that LitServe picks (``accelerator="auto"``).
     """
     checkpoint, _ = run_checkpoint(run)
     ImageClassifier.load_from_checkpoint(checkpoint, map_location="cpu", trusted_modules=trusted_modules)
-    data = ImageDataModule.load_from_checkpoint(checkpoint, trusted_modules=trusted_modules)
-    check_port(host, port)
-    api = ClassifierAPI(checkpoint, data.classes, data.image_shape, trusted_modules, max_batch_size, batch_timeout,
-                        serving_threads())  # fmt: skip
-    server = LitServer(
-        api, accelerator="auto", middlewares=[(RequestGuard, {"path": "/predict", "max_bytes": MAX_BODY_BYTES})]
+    data = ImageDataModule.load_from_checkpoint(
+        checkpoint, trusted_modules=trusted_modules, **({"data_dir": data_dir} if data_dir else {})
     )
+    check_port(host, port)
+    api = ClassifierAPI(checkpoint, data.classes, data.image_reader, trusted_modules, max_batch_size, batch_timeout,
+                        serving_threads())  # fmt: skip
+    guard = (RequestGuard, {"path": "/predict", "max_bytes": MAX_BODY_BYTES})
+    server = LitServer(api, accelerator="auto", middlewares=[guard])
     server.app.add_exception_handler(HTTPException, error_as_json)
-    address = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    print_when_listening(host, port, f"Serving at {address}/predict (Ctrl-C stops)")
+    return server, data
+
+
+def run_until_stopped(
+    server: LitServer, host: str, port: int, line: str, then: Callable[[], None] | None = None
+) -> None:
+    """Run ``server`` on ``host:port`` until Ctrl-C or SIGTERM, printing ``line`` and calling ``then`` (if given) once
+    requests are answered. LitServe's own log shows only warnings."""
+    print_when_listening(host, port, line, then)
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, interrupt_this_process(os.getpid()))
     server.run(host=host, port=port, log_level="warning", generate_client_file=False)
+
+
+def address(host: str, port: int) -> str:
+    """The web address of ``host:port`` (an IPv6 host in brackets)."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def serving_threads() -> int:
@@ -82,9 +110,9 @@ async def error_as_json(request: Request, err: HTTPException) -> JSONResponse:
     return JSONResponse({"error": err.detail}, status_code=err.status_code, headers=err.headers)
 
 
-def print_when_listening(host: str, port: int, line: str) -> None:
-    """Print ``line`` once ``host:port`` accepts connections: LitServe's API server listens only after
-    the inference workers have loaded the model."""
+def print_when_listening(host: str, port: int, line: str, then: Callable[[], None] | None = None) -> None:
+    """Print ``line``, then call ``then`` (if given), once ``host:port`` accepts connections: LitServe's API server
+    listens only after the inference workers have loaded the model."""
     probe = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
 
     def wait() -> None:
@@ -95,6 +123,8 @@ def print_when_listening(host: str, port: int, line: str) -> None:
                 time.sleep(0.1)
                 continue
             print(line, flush=True)
+            if then is not None:
+                then()
             return
 
     threading.Thread(target=wait, name="print-when-listening", daemon=True).start()
