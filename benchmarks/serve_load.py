@@ -20,10 +20,7 @@ import io
 import os
 import resource
 import shlex
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,19 +30,11 @@ import litserve
 import numpy as np
 import torch
 from environment import describe
+from local_server import start_server, stop_server
 from PIL import Image
 
 from lit_digits.data import ImageDataModule
 from lit_digits.runs.checkpoint_files import run_checkpoint
-
-START_TIMEOUT = 180
-"""Seconds a server gets to load the model and listen."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def png_images(shape: tuple[int, int, int], count: int) -> list[bytes]:
@@ -58,32 +47,6 @@ def png_images(shape: tuple[int, int, int], count: int) -> list[bytes]:
         Image.fromarray(pixels.squeeze(-1) if shape[0] == 1 else pixels).save(buffer, "PNG")
         images.append(buffer.getvalue())
     return images
-
-
-def start_server(run: Path, max_batch_size: int, batch_timeout: float) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "lit_digits", "serve", str(run), "--port", str(port),
-               "--max_batch_size", str(max_batch_size), "--batch_timeout", str(batch_timeout)]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"{url}/health", timeout=5).text == "ok":
-                return server, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    stop_server(server)
-    raise SystemExit(f"the server ({shlex.join(command)}) did not start in {START_TIMEOUT} s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)  # it and its workers: the group it leads
 
 
 async def load(url: str, images: list[bytes], requests: int, clients: int) -> tuple[float, list[float], int]:
@@ -146,7 +109,12 @@ def main() -> None:
     checkpoint, _ = run_checkpoint(args.run)
     shape = ImageDataModule.load_from_checkpoint(checkpoint).image_shape
     images = png_images(shape, 64)
-    servers = {size: start_server(args.run, size, args.batch_timeout) for size in args.batch_sizes}
+    servers = {
+        size: start_server(
+            "serve", str(args.run), "--max_batch_size", str(size), "--batch_timeout", str(args.batch_timeout)
+        )
+        for size in args.batch_sizes
+    }
     rows, rates = [], {size: [] for size in args.batch_sizes}
     try:
         for round in range(1, args.rounds + 1):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import CONFIGS, SMALL_FAST, fit
+from test_demo import require_chromium
 
 BENCHMARKS = CONFIGS.parent / "benchmarks"
 
@@ -143,6 +144,16 @@ def test_export_parity_prints_both_accuracies_and_throughputs(fitted_run, tmp_pa
     (row,) = [line for line in result.stdout.splitlines() if line.startswith(f"| {fitted_run} |")]
     torch_accuracy, onnx_accuracy = row.split(" | ")[1:3]
     assert torch_accuracy == onnx_accuracy and (tmp_path / "mnist-version_0.onnx").is_file()
+
+
+def test_demo_digits_draws_test_digits_into_the_page_and_counts_those_read_right(fitted_run, mnist_dir, tmp_path):
+    require_chromium()
+    result = run_script("demo_digits.py", str(fitted_run), "--count", "3", "--data_dir", str(mnist_dir),
+                        "--screenshot", str(tmp_path / "page.png"), cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "| the first 3 test digits, drawn into the demo page with the mouse | **" in result.stdout
+    assert "| the whole test split, as predict reads it from files | " in result.stdout
+    assert (tmp_path / "page.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_serve_load_prints_requests_per_second_with_batching_off_and_on(fitted_run, tmp_path):

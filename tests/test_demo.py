@@ -2,6 +2,7 @@
 probabilities that ``predict`` gives for the same image, and bad input is a message on the page."""
 
 import base64
+import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -20,18 +21,23 @@ from lit_digits.serve.demo import EXAMPLES, has_display, page
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def require_chromium() -> None:
+    """Skip the test without Chromium or Playwright here, but fail it in CI, which installs both."""
+    missing = "Chromium (apt-get install chromium)" if CHROMIUM is None else None
+    if missing is None and importlib.util.find_spec("playwright") is None:
+        missing = "Playwright (the test extra)"
+    if missing and os.environ.get("CI") == "true":
+        pytest.fail(f"CI needs {missing}: .ci/run installs it")
+    if missing:
+        pytest.skip(f"no {missing} here")
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    """Headless Chromium. Without it or Playwright the tests skip, but fail in CI, which installs both."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if CHROMIUM is None or sync_playwright is None:
-        missing = "Chromium (apt-get install chromium)" if CHROMIUM is None else "Playwright (the test extra)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs {missing}: .ci/run installs it")
-        pytest.skip(f"no {missing} here")
+    """Headless Chromium, driven by Playwright."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])  # root: no sandbox
         yield chromium

@@ -23,7 +23,9 @@ def test_a_fit_ends_with_its_run_its_accuracy_and_the_next_commands(mnist_dir, t
     assert "val_acc: best " in shown and "%, final " in shown
     test = f"lit_digits test --config {CONFIGS / 'mnist.yaml'} --data.data_dir {mnist_dir}"
     assert f"  {test} --trainer.default_root_dir {tmp_path / 'runs'} --ckpt_path best\n" in shown
-    assert f"  lit_digits report {run} --data_dir {mnist_dir}\n  lit_digits demo {run} --data_dir {mnist_dir}\n" in shown
+    assert (
+        f"  lit_digits report {run} --data_dir {mnist_dir}\n  lit_digits demo {run} --data_dir {mnist_dir}\n" in shown
+    )
     assert "FLOPs" not in shown and "Total Flops" not in shown  # Lightning counts none for these models
     assert "Params" in shown and "trainable" in shown
     assert "weights_only" not in shown and "stepping batches" not in shown
