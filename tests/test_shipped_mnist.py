@@ -149,7 +149,7 @@ print(len(datamodule.test_dataloader().dataset))
 """Run by the installed package: every shipped file passes its sums, and MNIST's test split is read from them."""
 
 
-def test_the_wheel_ships_mnist_and_an_installation_of_it_reads_it(tmp_path):
+def test_the_wheel_ships_mnist_and_the_demo_page_and_an_installation_of_it_reads_mnist(tmp_path):
     source = tmp_path / "source"  # a copy, so that the build writes nothing into the repository
     source.mkdir()
     for name in ("setup.cfg", "pyproject.toml", "README.md"):
@@ -165,7 +165,9 @@ def test_the_wheel_ships_mnist_and_an_installation_of_it_reads_it(tmp_path):
             for name in archive.namelist()
             if name.startswith("lit_digits/data/mnist_gz/")
         }
+        page = archive.read("lit_digits/serve/demo_page.html")  # lit_digits demo's page
     assert shipped == {name: sums.gz_sha256 for name, sums in shipped_mnist.SUMS.items()}
+    assert page == (REPOSITORY / "lit_digits" / "serve" / "demo_page.html").read_bytes()
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
