@@ -48,7 +48,9 @@ def browser() -> Iterator:
 def demo(fitted_run, tmp_path_factory) -> Iterator[Server]:
     running = start_server(fitted_run, free_port(), tmp_path_factory.mktemp("demo"), "--no_browser", command="demo")
     yield running
-    stop(running)
+    assert stop(running) == 0, running.output()  # SIGTERM stops it and its workers quietly
+    out, err = running.output()
+    assert f"Demo at {running.url}/ (Ctrl-C stops)\n" in out and "Traceback" not in err
 
 
 @pytest.fixture
