@@ -49,7 +49,7 @@ def main() -> None:
         for config in args.configs:
             step, cli = step_seconds(config, args.data_dir, args.steps, args.overrides)
             seconds[config].append(step)
-            plans[config] = (cli.datamodule.planned_steps_per_epoch(), cli.trainer.max_epochs)
+            plans[config] = (cli.datamodule.steps_per_epoch(cli.trainer), cli.trainer.max_epochs)
             print(f"round {round_}: {Path(config).name} {step:.3f} s/step", flush=True)
     print(f"\n| recipe | s/step (median of {args.rounds}) | steps/epoch x epochs | training time | vs first |")
     print("| --- | --- | --- | --- | --- |")
