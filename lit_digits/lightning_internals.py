@@ -1,6 +1,8 @@
 """Every use lit_digits makes of Lightning's and jsonargparse's private API, each where no public
-API does what it needs. setup.cfg pins the releases these were tested on; a release that moves
-one of them breaks here, and only here."""
+API does what it needs: a private method overridden or called, a private attribute read or set,
+an internal class subclassed. The rest of the package reaches Lightning and jsonargparse through
+these functions and classes and their public API only, so setup.cfg pins the releases these were
+tested on, and a release that moves one of them breaks here, and only here."""
 
 from collections.abc import Callable
 from pathlib import Path
