@@ -50,9 +50,9 @@ def main() -> None:
     for config in args.configs:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-            cli = LitDigitsCLI(args=["--config", config], run=False, save_config_callback=None)
+            cli = LitDigitsCLI(args=["--config", config, "--trainer.logger", "false"], run=False)  # no run folder
         model, epochs = cli.model, cli.trainer.max_epochs
-        per_epoch = cli.datamodule.planned_steps_per_epoch()
+        per_epoch = cli.datamodule.steps_per_epoch(cli.trainer)
         rates = [model.learning_rate(step, per_epoch, epochs) for step in range(per_epoch * epochs)]
         torch_sgd = model.make_optimizer([torch.zeros(1)])
         settings = {k: torch_sgd.defaults[k] for k in ("momentum", "nesterov")}

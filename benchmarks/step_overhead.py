@@ -124,14 +124,16 @@ def loop_arm(cli, steps: int, lockstep: Lockstep) -> None:
     model, datamodule = cli.model.train(), cli.datamodule
     datamodule.prepare_data()
     datamodule.setup("fit")
-    optimizer, scheduler = model.optimizer_and_scheduler(datamodule.planned_steps_per_epoch(), cli.trainer.max_epochs)
+    optimizer, scheduler = model.optimizer_and_scheduler(
+        datamodule.steps_per_epoch(cli.trainer), cli.trainer.max_epochs
+    )
     step = 0
     while True:
-        for images, labels in datamodule.train_dataloader():
+        for images, labels, *mirrored in datamodule.train_dataloader():
             if step == steps:
                 return
             lockstep.step("loop")
-            loss = F.cross_entropy(model(datamodule.augment(images.float() / 255)), labels)
+            loss = F.cross_entropy(model(datamodule.augment(images.float() / 255, 0, *mirrored)), labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -158,7 +160,7 @@ def bare_arm(cli, steps: int, lockstep: Lockstep) -> None:
     trainer = Trainer(max_epochs=cli.trainer.max_epochs, max_steps=steps, accelerator="cpu", devices=1, logger=False,
                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                       limit_val_batches=0, callbacks=[TakeTurns(lockstep, "bare Lightning")])  # fmt: skip
-    trainer.fit(Bare(cli.model, cli.datamodule.planned_steps_per_epoch()), cli.datamodule)
+    trainer.fit(Bare(cli.model, cli.datamodule.steps_per_epoch(cli.trainer)), cli.datamodule)
 
 
 def fit_arm(cli, steps: int, lockstep: Lockstep) -> None:

@@ -1,8 +1,11 @@
 """Every use lit_digits makes of Lightning's and jsonargparse's private API, each where no public
-API does what it needs. setup.cfg pins the releases these were tested on; a release that moves
-one of them breaks here, and only here."""
+API does what it needs: a private method overridden or called, a private attribute read or set,
+an internal class subclassed. The rest of the package reaches Lightning and jsonargparse through
+these functions and classes and their public API only, so setup.cfg pins the releases these were
+tested on, and a release that moves one of them breaks here, and only here."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from jsonargparse import Namespace
@@ -28,9 +31,22 @@ def parse_without_validation(parse: Callable[..., Namespace], args: Any) -> Name
     return parse(args, _skip_validation=True)
 
 
-class KeepingExperimentWriter(ExperimentWriter):
-    """Lightning's CSV writer without its check of the log folder, which deletes a metrics.csv
-    already there (and warns that it will)."""
+class AppendingExperimentWriter(ExperimentWriter):
+    """Lightning's CSV writer appending to a metrics.csv already in ``log_dir`` instead of deleting
+    it: its check of the log folder (which deletes the file, and warns that it will) skipped, and
+    its column list (``metrics_keys``) set to the file's ``header``, which also checks the file
+    before anything is appended. Should new columns come, Lightning widens the header in place. A
+    last line cut short of its line end (a killed write) is ended first, so that the first
+    appended row stays a row of its own."""
+
+    def __init__(self, log_dir: str, header: Callable[[Path], list[str]]) -> None:
+        super().__init__(log_dir)
+        path = Path(self.metrics_file_path)
+        if path.is_file():
+            self.metrics_keys = header(path)
+            if not path.read_bytes().endswith(b"\n"):
+                with path.open("ab") as file:
+                    file.write(b"\r\n")  # csv's line end, as Lightning writes it
 
     def _check_log_dir_exists(self) -> None:
         pass
@@ -43,14 +59,13 @@ def cached_experiment(logger: Logger, make: Callable[[], Any]) -> Any:
     return logger._experiment
 
 
-def has_version(logger: Logger) -> bool:
-    """Whether a folder logger (TensorBoard, CSV) was given its version or has taken one."""
-    return logger._version is not None
-
-
-def set_version(logger: Logger, version: int) -> None:
-    """Give a folder logger (TensorBoard, CSV) the version it would otherwise pick when first asked."""
-    logger._version = version
+def kill_launched_processes(trainer: Trainer, signum: int) -> None:
+    """Pass ``signum`` on to the processes Lightning's launcher started itself (none where torchrun,
+    SLURM or a single process runs the fit), as Lightning's own SIGTERM handler does: its
+    launcher's ``kill``, a method of the private ``_Launcher`` interface."""
+    launcher = trainer.strategy.launcher
+    if launcher is not None:
+        launcher.kill(signum)
 
 
 class HostComparedCheckpoint(ModelCheckpoint):

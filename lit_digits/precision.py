@@ -2,8 +2,8 @@
 
 A recipe states the reduced precision it was designed for (``recipe_precision: bf16-mixed``);
 lit_digits uses it only where the device runs it natively, and float32 elsewhere: bf16
-autocast on a CPU without bf16 instructions runs many times slower than float32 (12-18x on an
-emulated AVX2-only CPU, docs/speed.md).
+autocast on a CPU without bf16 instructions runs many times slower than float32 (docs/speed.md
+has the measurements).
 A user's ``--trainer.precision`` is obeyed, with a warning where it will be slow. A resumed run
 keeps the precision it trained in if it resumes on the same processor.
 """

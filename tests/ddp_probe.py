@@ -15,7 +15,8 @@ class RecordSamples(Callback):
     """Writes ``rank<N>.json``: training sample indices (decoded from pixels 0 and 1 of each
     image, where the test data stores them), the losses its steps returned, the model's training
     sums of the (last) epoch, validation images classified correctly, its pid, and how a hold of
-    the run folder that it tries itself at the start of training is answered."""
+    the run folder that it tries itself at the start of training is answered; writes
+    ``written_by_rank<N>`` into the run folder it was given."""
 
     def __init__(self, out_dir: str) -> None:
         self.out_dir = Path(out_dir)
@@ -27,7 +28,8 @@ class RecordSamples(Callback):
         self.second_hold = ""
 
     def on_train_start(self, trainer, pl_module) -> None:
-        folder = Path(trainer.log_dir)  # every rank asks: rank 0 broadcasts it
+        folder = Path(trainer.checkpoint_callback.dirpath).parent  # the run folder, as this process was given it
+        (folder / f"written_by_rank{trainer.global_rank}").write_text(f"{os.getpid()}\n")
         try:
             RunHold(folder).release()
             self.second_hold = "taken"

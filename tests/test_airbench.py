@@ -85,8 +85,8 @@ def alternating(cifar_dir: Path, epoch: int, seed: int = 0) -> torch.Tensor:
     torch.manual_seed(seed)
     datamodule = CIFAR10DataModule(cifar_dir, batch_size=100, crop_padding=0, flip="alternating", cutout_size=0)
     datamodule.setup("fit")
-    images = datamodule.train_dataloader().dataset.images.float() / 255  # in the data set's order
-    return datamodule.augment(images, epoch)
+    images, _, mirrored = datamodule.train_dataloader().dataset.tensors  # in the data set's order
+    return datamodule.augment(images.float() / 255, epoch, mirrored)
 
 
 def test_alternating_flip_mirrors_a_fixed_half_then_every_image_in_odd_epochs(cifar_dir):

@@ -19,7 +19,7 @@ from lit_digits import (
     TPUConvNet,
 )
 from lit_digits.nets import MLP, ConvNet, ResNet9
-from lit_digits.schedules import Constant, EpochDecay, ExponentialDecay, PiecewiseLinear, Triangular
+from lit_digits.schedules import Constant, EpochDecay, ExponentialDecay, LinearDecay, PiecewiseLinear, Triangular
 
 
 def trainable(model: torch.nn.Module) -> int:
@@ -83,8 +83,10 @@ def test_normalization_is_saved_with_the_model():
 def lr_per_step(model: L.LightningModule, steps: int, max_epochs: int, batches: int) -> list[float]:
     """Learning rates the model's own scheduler gives, stepped as Lightning steps it."""
 
-    class _Trainer:
-        estimated_stepping_batches = max_epochs * batches
+    class _Trainer:  # one process, no accumulation, an epoch cut to ``batches`` batches of one image
+        num_devices = num_nodes = accumulate_grad_batches = 1
+        limit_train_batches = batches
+        datamodule = MNISTDataModule(batch_size=1)
 
     _Trainer.max_epochs = max_epochs
     model.trainer = _Trainer()
@@ -223,6 +225,17 @@ def test_learning_rates_are_logged_per_parameter_group_as_the_schedule_gives_the
         rate = model.learning_rate(int(row["step"]), steps_per_epoch=6, epochs=2)
         assert float(row["lr-SGD/pg1"]) == pytest.approx(rate)
         assert float(row["lr-SGD/pg2"]) == pytest.approx(4 * rate)
+
+
+@pytest.mark.parametrize(("accumulate", "steps"), [(1, 6), (2, 3), (4, 2)])  # 6 batches; 4: a last, partial pair
+def test_the_schedule_spans_the_optimizer_steps_of_an_epoch_under_gradient_accumulation(mnist_dir, accumulate, steps):
+    model = ImageClassifier(net=MLP(hidden=[8]), optimizer=torch.optim.SGD, lr_schedule=LinearDecay(lr=1.0))
+    datamodule = MNISTDataModule(mnist_dir, batch_size=16)  # 96 training images
+    trainer = L.Trainer(max_epochs=1, accumulate_grad_batches=accumulate, limit_val_batches=0, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False)  # fmt: skip
+    trainer.fit(model, datamodule)
+    assert trainer.global_step == datamodule.steps_per_epoch(trainer) == steps
+    assert trainer.optimizers[0].param_groups[0]["lr"] == 0.0  # the linear decay's end: the last step's, not later
 
 
 def test_non_finite_loss_stops_training_and_names_the_step(cifar_dir):

@@ -57,7 +57,7 @@ def finished(results: list[tuple[int, str]]) -> list[str]:
     return outputs
 
 
-def test_two_nodes_train_one_run_on_disjoint_shards_and_log_the_global_accuracy(data, tmp_path):
+def test_two_nodes_train_one_run_on_disjoint_shards_into_the_folder_rank_0_reserved(data, tmp_path):
     outputs = finished(two_nodes(tmp_path, "--trainer.max_epochs", "1", "--trainer.callbacks+=ddp_probe.RecordSamples",
                                  "--trainer.callbacks.out_dir", str(tmp_path)))  # fmt: skip
     # The end-of-fit summary: written once, by node 0, after every process has agreed on the run folder.
@@ -71,9 +71,12 @@ def test_two_nodes_train_one_run_on_disjoint_shards_and_log_the_global_accuracy(
         "hparams.yaml",
         "metrics.csv",
         "writer.lock",
+        "written_by_rank0",  # each process, into the folder it was given (ddp_probe)
+        "written_by_rank1",
     ]
 
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [(run / f"written_by_rank{r}").read_text() for r in (0, 1)] == [f"{rank['pid']}\n" for rank in ranks]
     first, second = (set(rank["indices"]) for rank in ranks)
     assert len(ranks[0]["indices"]) == len(ranks[1]["indices"]) == TRAIN // 2
     assert not first & second and first | second == set(range(TRAIN))

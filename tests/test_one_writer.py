@@ -109,7 +109,6 @@ def test_of_a_multi_node_run_only_global_rank_0_holds_its_folder(node_rank, tmp_
     nodes = ["--trainer.accelerator", "cpu", "--trainer.strategy", "ddp", "--trainer.num_nodes", "2",
              "--trainer.devices", "1", "--trainer.default_root_dir", str(tmp_path)]  # fmt: skip
     cli = LitDigitsCLI(args=["--config", str(CONFIGS / "mnist.yaml"), *nodes], run=False)
-    cli.before_fit()
     lock = tmp_path / "mnist" / "version_0" / LOCK_FILE
     if node_rank == 0:
         assert lock.read_text().startswith(f"{HOLDER}, since ")

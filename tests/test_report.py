@@ -1,6 +1,7 @@
 """``lit_digits report``: PNG pictures of a run, and of a recipe's schedule before training. The
 commands run in this process (``in_process``)."""
 
+import math
 import random
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ from cli_helpers import CONFIGS, as_a_process, fit_args
 from conftest import write_mnist
 from PIL import Image
 
+from lit_digits.cli import report_command
 from lit_digits.runs.metrics_csv import read_metrics
 
 PICTURES = ["metrics.png", "lr_schedule.png", "mistakes.png", "confusion.png"]
@@ -56,6 +58,20 @@ def test_learning_rate_schedule_is_drawn_from_the_config_before_training(tmp_pat
                      "--out", str(tmp_path), cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert_png(tmp_path / "lr_schedule.png")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("accumulate", [1, 2])
+def test_a_recipes_schedule_counts_the_steps_a_fit_takes_under_gradient_accumulation(tmp_path, monkeypatch,
+                                                                                     accumulate):  # fmt: skip
+    drawn = {}
+    monkeypatch.setattr(report_command, "planned_learning_rates", lambda model, steps, epochs, *_: drawn.update(
+        steps=steps, epochs=epochs))  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    report_command.recipe_schedule(["--config", str(CONFIGS / "mnist.yaml"), "--trainer.accumulate_grad_batches",
+                                    str(accumulate)], tmp_path)  # fmt: skip
+    batches = 60_000 // 256  # MNIST's training split, configs/mnist.yaml's batch size
+    assert drawn["steps"] == math.ceil(batches / accumulate)
     assert not (tmp_path / "runs").exists()
 
 

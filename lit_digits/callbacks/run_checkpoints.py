@@ -14,7 +14,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lit_digits.callbacks.slurm import requeue
-from lit_digits.lightning_internals import HostComparedCheckpoint
+from lit_digits.lightning_internals import HostComparedCheckpoint, kill_launched_processes
+from lit_digits.runs.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,8 @@ class CtrlC(Exception):
 
 
 class RunCheckpoints(HostComparedCheckpoint):
-    """Lightning's ``ModelCheckpoint`` keeping ``best.ckpt``, which also writes ``last.ckpt``
-    beside it: at the end of every epoch (after its validation), and when SIGTERM (a
+    """Lightning's ``ModelCheckpoint`` keeping ``best.ckpt`` in ``run_folder/checkpoints``, which
+    also writes ``last.ckpt`` beside it: at the end of every epoch (after its validation), and when SIGTERM (a
     scheduler's stop, ``kill``, ``docker stop``) or a first Ctrl-C ends training cleanly.
 
     Lightning itself ends single-process training after the step that SIGTERM arrived in. With
@@ -52,23 +53,33 @@ class RunCheckpoints(HostComparedCheckpoint):
     would leave ``last.ckpt`` behind.) Its state is saved under ``ModelCheckpoint``'s own key,
     so runs saved by a plain ``ModelCheckpoint`` resume with their best score. Scores are
     compared on the host (``HostComparedCheckpoint``), so on XLA no comparison is a graph.
+
+    Every process of a fit learns the run folder here (``RunFolder.share``: the run's one
+    broadcast of it), when the processes first meet; validate, test and predict have none
+    (``run_folder`` None), and write no checkpoints.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, run_folder: RunFolder | None = None) -> None:
         super().__init__(**BEST)
+        self.run_folder = run_folder
         self._state_key = ModelCheckpoint(**BEST).state_key  # Lightning reads it at every hook call
         self.ctrl_c = False
         self.stop_signal: str | None = None  # SIGTERM (several processes) or SIGUSR1 (SLURM), once noted
-        self.launcher: Any = None
+        self.trainer: Trainer | None = None
         self.previous_handlers: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     @property
     def state_key(self) -> str:
         return self._state_key
 
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        if stage == "fit" and self.run_folder is not None:
+            self.dirpath = str(self.run_folder.share(trainer.strategy) / "checkpoints")
+        super().setup(trainer, pl_module, stage)
+
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
-        self.ctrl_c, self.stop_signal, self.launcher = False, None, trainer.strategy.launcher
+        self.ctrl_c, self.stop_signal, self.trainer = False, None, trainer
         if trainer.world_size == 1:
             self._handle(signal.SIGINT, self._on_ctrl_c)
         else:
@@ -80,8 +91,8 @@ class RunCheckpoints(HostComparedCheckpoint):
         self.previous_handlers[signum] = signal.signal(signum, handler)
 
     def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self.stop_signal is None and self.launcher is not None:
-            self.launcher.kill(signum)  # the processes Lightning started itself, as its own handler does
+        if self.stop_signal is None and self.trainer is not None:
+            kill_launched_processes(self.trainer, signum)
         self.stop_signal = signal.Signals(signum).name
         log.info(f"{self.stop_signal}: stopping after this step and saving last.ckpt")
 

@@ -29,9 +29,9 @@ from lit_digits.lightning_internals import CheckpointHyperParameters, parse_with
 from lit_digits.models import ImageClassifier
 from lit_digits.precision import RECIPE_PRECISIONS, choose_precision, recorded_precision
 from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO, newest_checkpoint
-from lit_digits.runs.folders import RunConfig, RunLogger, run_version
-from lit_digits.runs.hold import RunHold
-from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, start, with_run_logger
+from lit_digits.runs.folders import RunConfig, RunLogger
+from lit_digits.runs.loggers import cannot_start, fill_in, logger_specs, pinned_run, start
+from lit_digits.runs.run_folder import RunFolder, decide_run_folder, run_version
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,16 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
     A recipe's config holds what makes it that recipe; what every run shares is here:
     ``trainer_defaults`` (one device, seed 0), the callbacks added to every run
     (``run_callbacks``), and for ``fit`` a run folder ``runs/<config name>/version_N/`` (under
-    ``--trainer.default_root_dir`` if given; ``RunLogger``, ``RunConfig``) unless
-    ``--trainer.logger`` says otherwise. ``validate``, ``test`` and ``predict`` write none.
+    ``--trainer.default_root_dir`` if given), decided once before anything that writes there is
+    built (``instantiate_classes``, ``decide_run_folder``), then given to each: ``RunLogger``,
+    the loggers ``--trainer.logger`` names, ``RunConfig``, ``RunCheckpoints``, the lines at the
+    end of the fit. ``validate``, ``test`` and ``predict`` write none; nor does
+    ``LitDigitsCLI(run=False)`` (built to fit from Python) with ``--trainer.logger false``.
 
     Nothing overwrites an earlier run's files: checkpoints are written atomically
     (``AtomicCheckpointIO``), concurrent fits get distinct folders, ``fit --ckpt_path last``
     continues the run in its own folder, appending to its metrics.csv, and a run has one writer
-    at a time (``before_fit``). SIGTERM and Ctrl-C end training between two steps, save
+    at a time (``RunHold``, taken when the folder is decided). SIGTERM and Ctrl-C end training between two steps, save
     ``last.ckpt`` and exit with status 143 or 130 (``RunCheckpoints``).
 
     Models and data modules are picked by name (``--model DavidNet``) or ``class_path``.
@@ -69,6 +72,9 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("save_config_callback", RunConfig)
         self.checkpoint: CheckedCheckpoint | None = None
+        self.run_place: tuple[Path, int | None] | None = None  # a pinned RunLogger's, else runs_dir()'s
+        self.numbered_loggers: list[Namespace] = []  # the logger specs to be given a new run's number
+        self.run_folder: RunFolder | None = None
         super().__init__(
             ImageClassifier,
             ImageDataModule,
@@ -106,7 +112,7 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
         """Parse, then turn ``--ckpt_path best|last`` into that file of the newest earlier run,
         and check the file, before Lightning reads the model's settings from it; point fit's
-        loggers into its run folder (``run_loggers``), then check the whole config."""
+        loggers into its run folder (``runs.loggers``), then check the whole config."""
         if args is None or isinstance(args, list):
             check_config_files(sys.argv[1:] if args is None else args)
         parse = parser.parse_object if isinstance(args, (dict, Namespace)) else parser.parse_args
@@ -123,14 +129,36 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             parser.error(str(err), err)
 
     def _place_loggers(self, trainer: Namespace) -> None:
-        """``--trainer.logger``'s loggers, with the run folder's place where their settings are the defaults."""
+        """``--trainer.logger``'s loggers, with the run folder's place where their settings are the
+        defaults; a ``RunLogger`` among them names the run folder (``run_place``), and is built by the CLI."""
         specs = logger_specs(trainer)
+        self.run_place = pinned_run(specs)
         if specs:
-            kept = fill_in(specs, self.runs_dir(), self._resumed_version())
+            kept, self.numbered_loggers = fill_in(specs, *self._run_place())
             trainer.logger = (kept if isinstance(trainer.logger, list) else kept[0]) if kept else None
 
+    def _run_place(self) -> tuple[Path, int | None]:
+        """``runs/<name>`` and the version (None: a new one) of this fit's folder."""
+        return self.run_place or (self.runs_dir(), self._resumed_version())
+
     def instantiate_classes(self) -> None:
-        """Build the model, data and loggers; a logger that cannot be built is one line (``cannot_start``)."""
+        """Decide the fit's run folder (``decide_run_folder``: here, once, before anything that
+        writes there is built), give the loggers a new run's number, and build the model, data,
+        loggers and Trainer; should that fail, the folder is closed (a new one removed)."""
+        fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
+        if fitting and self._parsed().get("trainer", {}).get("logger") is not False:
+            self.run_folder = decide_run_folder(*self._run_place())
+            for spec in self.numbered_loggers:
+                spec.init_args.version = self.run_folder.version
+        try:
+            self._instantiate_classes()
+        except BaseException:
+            if self.run_folder is not None:
+                self.run_folder.close(failed=True)
+            raise
+
+    def _instantiate_classes(self) -> None:
+        """A logger that cannot be built is one line (``cannot_start``)."""
         try:
             super().instantiate_classes()
         except (ImportError, OSError, ValueError, TypeError) as err:  # jsonargparse wraps what a class raised
@@ -153,11 +181,13 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
         precision.announce()
         kwargs["precision"] = precision.precision
         fitting = self.subcommand in ("fit", None)  # None: LitDigitsCLI(run=False), built to fit from Python
-        if trainer.get("logger") in (None, True):  # fit writes a run folder; validate, test and predict none
-            kwargs.setdefault("logger", self._run_logger() if fitting else False)
-        elif fitting and trainer.get("logger") is not False:  # the run folder, and the loggers named
-            kwargs.setdefault("logger", with_run_logger(self._run_logger(), trainer["logger"]))
-        elif fitting and trainer.get("logger") is False:
+        named = trainer.get("logger")
+        if self.run_folder is not None:  # the run folder's logger, then those named
+            others = [] if named in (None, True) else named if isinstance(named, list) else [named]
+            kwargs.setdefault("logger", [RunLogger.for_run(self.run_folder), *others])
+        elif named in (None, True):  # validate, test and predict write no run folder
+            kwargs.setdefault("logger", False)
+        elif self.subcommand == "fit" and named is False:
             raise LitDigitsError(
                 "fit keeps its checkpoints in a run folder, which --trainer.logger false would leave it without "
                 "(and a second run would overwrite the first one's checkpoints); leave --trainer.logger unset, "
@@ -169,8 +199,12 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
         shown = {name: trainer.get(f"enable_{name}") in (None, True) for name in ("progress_bar", "model_summary")}
         kwargs["enable_model_summary"] = False  # ParameterSummary, if shown, in place of Lightning's
         bar_stream = sys.stderr if self.subcommand == "predict" else sys.stdout  # predict's results alone on stdout
-        callbacks = run_callbacks(xla, precision.record() if fitting else None, **shown, terminal=bar_stream.isatty())
+        callbacks = run_callbacks(
+            xla, self.run_folder, precision.record() if fitting else None, **shown, terminal=bar_stream.isatty()
+        )
         self.trainer_defaults = {**self.trainer_defaults, "callbacks": callbacks}
+        if isinstance(self.save_config_callback, type) and issubclass(self.save_config_callback, RunConfig):
+            self.save_config_kwargs = {**self.save_config_kwargs, "run_folder": self.run_folder}
         try:
             built = super().instantiate_trainer(**kwargs)
         except (ValueError, TypeError) as err:  # Lightning's refusal of a setting, or of two that clash
@@ -209,34 +243,19 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
         config = self._parsed()
         return Path(config.get("trainer", {}).get("default_root_dir") or "runs") / self.run_name()
 
-    def _run_logger(self) -> RunLogger:
-        """A new ``version_N`` folder, or the resumed checkpoint's own."""
-        runs = self.runs_dir()
-        return RunLogger(str(runs.parent), name=runs.name, version=self._resumed_version())
-
     def _resumed_version(self) -> int | None:
         """N, if ``--ckpt_path`` is a checkpoint of this config's ``version_N``; else None."""
         ckpt_path = self._parsed().get("ckpt_path")
         return run_version(Path(ckpt_path), self.runs_dir()) if ckpt_path else None
 
     def before_fit(self) -> None:
-        """Make this fit its run folder's one writer (``RunLogger.hold``) before anything writes
-        there, on global rank 0 only, so that every process of a run, on every node, writes under
-        one hold; then start the run's other loggers (``run_loggers.start``). Lightning's own
-        CSVLogger cannot keep a hold to the end of the run: with it, the folder is only checked
-        to be held by no one."""
-        logger = self.trainer.logger
-        if self.trainer.is_global_zero and isinstance(logger, RunLogger):
-            logger.hold()
-        elif self.trainer.is_global_zero and isinstance(logger, CSVLogger) and Path(logger.log_dir).is_dir():
-            RunHold(Path(logger.log_dir)).release()
-        start(self.trainer.loggers)
+        """Start the run's loggers (``runs.loggers.start``) before anything is written."""
+        run, *others = self.trainer.loggers
+        start(run, others)
 
     def after_fit(self) -> None:
         """Say where the run went, how well it did, and what to run next (``fit_summary``)."""
-        # Every process asks: Lightning broadcasts log_dir from rank 0, so rank 0 alone asking would wait forever.
-        log_dir = self.trainer.log_dir
-        if not self.trainer.is_global_zero or self.trainer.fast_dev_run or log_dir is None:
+        if not self.trainer.is_global_zero or self.trainer.fast_dev_run or self.run_folder is None:
             return
         config = self._parsed()
         configs = [str(path) for path in config.get("config") or []]
@@ -247,7 +266,7 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
             recipe += ["--data.data_dir", str(data_dir)]
         if config.get("trainer", {}).get("default_root_dir"):
             recipe += ["--trainer.default_root_dir", str(config.trainer.default_root_dir)]
-        log.info(fit_summary(self.trainer, log_dir, recipe, str(data_dir) if moved else None))
+        log.info(fit_summary(self.trainer, str(self.run_folder.path), recipe, str(data_dir) if moved else None))
 
     def before_predict(self) -> None:
         if self._parsed().get("ckpt_path") is None:
@@ -302,17 +321,22 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
 
 
 def run_callbacks(
-    xla: bool, precision: dict[str, str] | None, progress_bar: bool, model_summary: bool, terminal: bool
+    xla: bool,
+    run_folder: RunFolder | None,
+    precision: dict[str, str] | None,
+    progress_bar: bool,
+    model_summary: bool,
+    terminal: bool,
 ) -> list[Callback]:
-    """The callbacks of every run, added to the config's own: ``best.ckpt`` (best ``val_acc``)
-    and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
+    """The callbacks of every run, added to the config's own: in a fit's ``run_folder``,
+    ``best.ckpt`` (best ``val_acc``) and ``last.ckpt`` (after every epoch, and when SIGTERM or Ctrl-C stops training; ``fit
     --ckpt_path last`` resumes from it), for fit the ``precision`` it trains in recorded in
     them, on XLA the compile count per epoch, and the progress bar (a line per epoch,
     ``EpochLines``, where the bar's stream is not a ``terminal``) and the model summary unless
     they are turned off. Lightning calls every callback at every step, whether it has work
     there or not, so there is nothing here a run does not use (the model itself writes the
     learning rates, beside the step loss)."""
-    callbacks: list[Callback] = [RunCheckpoints()]
+    callbacks: list[Callback] = [RunCheckpoints(run_folder)]
     if precision is not None:
         callbacks.append(PrecisionRecord(precision))
     if xla:

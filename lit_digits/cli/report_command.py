@@ -41,8 +41,10 @@ def recipe_schedule(config_args: list[str], out: Path) -> Path:
     """The learning rates of the recipe that ``config_args`` configure, at every step, without training."""
     with warnings.catch_warnings():  # Lightning warns when args and sys.argv both hold arguments
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        cli = LitDigitsCLI(args=config_args, run=False)
+        cli = LitDigitsCLI(
+            args=[*config_args, "--trainer.logger", "false"], run=False
+        )  # no run folder: nothing to write
     epochs = cli.trainer.max_epochs
-    steps_per_epoch = cli.datamodule.planned_steps_per_epoch(cli.trainer.num_devices)
+    steps_per_epoch = cli.datamodule.steps_per_epoch(cli.trainer)  # as a fit of this config counts them
     title = f"{cli.run_name()} ({type(cli.model).__name__}): {epochs} epochs x {steps_per_epoch} steps"
     return planned_learning_rates(cli.model, steps_per_epoch, epochs, title, out)

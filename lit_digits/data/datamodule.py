@@ -1,13 +1,14 @@
 """The shared LightningDataModule: in-memory uint8 splits, batched augmentation on the device."""
 
+import math
 import os
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 import torch
-from lightning.pytorch import LightningDataModule
+from lightning.pytorch import LightningDataModule, Trainer
 from torch.utils.data import DataLoader
 
 from lit_digits.checkpoints import CheckedCheckpoint, load_checked
@@ -23,7 +24,7 @@ DEFAULT_DATA_DIR = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expandu
 Split = tuple[torch.Tensor, torch.Tensor]
 
 
-class ImageDataModule(LightningDataModule):
+class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
     """A torchvision-layout image data set decoded once into memory.
 
     Batches leave the loader as ``(uint8 images, int64 labels)``; ``on_after_batch_transfer``
@@ -40,10 +41,11 @@ class ImageDataModule(LightningDataModule):
         padding_mode: how the border is padded before cropping: ``reflect``, ``constant``,
             ``replicate`` or ``circular``.
         flip: ``true`` mirrors each training image left-right with probability 1/2 at every
-            step; ``alternating`` is airbench's alternating flip: a random half of the images
-            is mirrored once when the data is read, and every image is mirrored in odd epochs,
-            so each one is seen both ways in every two epochs (the same draw for a run and
-            for its resumption: seeded by the run's seed).
+            step; ``alternating`` is airbench's alternating flip: a side is drawn for each image
+            once, when the data is read (mirrored or not, 1/2 each), each image is shown on its
+            side in even epochs and on the other in odd ones, so each one is seen both ways in
+            every two epochs (the same draw for a run and for its resumption: seeded by the
+            run's seed). The draw travels with each batch, as a third tensor.
         cutout_size: fill one random square of this side per training image with the data
             set's mean colour; 0 turns it off.
         predict_path: an image file, a folder of images or a glob, for ``predict``.
@@ -95,7 +97,7 @@ class ImageDataModule(LightningDataModule):
         self.cutout_size = cutout_size
         self.predict_path = predict_path
         self._splits: dict[str, Split] = {}
-        self._mirrored: torch.Tensor | None = None  # the training images mirrored once (alternating flip)
+        self._mirrored: torch.Tensor | None = None  # each training image's drawn side (alternating flip)
         self.predict_files: ImageFiles | None = None
 
     @classmethod
@@ -113,19 +115,25 @@ class ImageDataModule(LightningDataModule):
         """How ``predict``, ``serve`` and ``demo`` read an image file for this data set's model."""
         return ImageReader(self.image_shape, self.mnist_digits)
 
-    def planned_steps_per_epoch(self, devices: int = 1) -> int:
-        """Training steps an epoch will take on the full data set, without loading it."""
-        return (self.train_size - self.val_size) // devices // self.batch_size
+    def steps_per_epoch(self, trainer: Trainer) -> int:
+        """The optimizer steps of one training epoch of ``trainer``: the training images (those
+        ``setup("fit")`` read, else the published split less ``val_size``, without reading it),
+        shared among the trainer's processes as Lightning's distributed sampler shares them, in
+        whole batches, cut to ``limit_train_batches``, one step per ``accumulate_grad_batches``
+        batches (and one for an epoch's last, partial accumulation, as Lightning steps it).
+        The number the learning-rate schedules are given, in a fit and in ``report --config``."""
+        images = len(self._splits["train"][1]) if "train" in self._splits else self.train_size - self.val_size
+        batches = math.ceil(images / (trainer.num_devices * trainer.num_nodes)) // self.batch_size
+        limit = trainer.limit_train_batches
+        batches = min(batches, limit) if isinstance(limit, int) else int(batches * limit)
+        return max(1, math.ceil(batches / trainer.accumulate_grad_batches))
 
     def training_images(self, count: int) -> torch.Tensor:
-        """The first ``count`` images of the training split as floats in [0, 1], unaugmented
-        (after ``setup("fit")``): what a network's data-fitted layers learn from."""
+        """The first ``count`` images of the training split as floats in [0, 1], as read, before
+        any augmentation (after ``setup("fit")``): what a network's data-fitted layers learn from."""
         if "train" not in self._splits:
             raise LitDigitsError("the training images are read by setup('fit'); call it first")
-        images = self._splits["train"][0][:count]
-        if self._mirrored is not None:
-            images = flip_where(images, self._mirrored[:count])
-        return images.float() / 255
+        return self._splits["train"][0][:count].float() / 255
 
     # --- what a data set defines -------------------------------------------------------
     @property
@@ -192,15 +200,19 @@ class ImageDataModule(LightningDataModule):
         dataset = InMemoryImages(self.predict_files.images, torch.arange(len(self.predict_files.paths)))
         return DataLoader(dataset, batch_size=self.batch_size, collate_fn=keep_batch)
 
-    def on_after_batch_transfer(self, batch: Split, dataloader_idx: int) -> Split:
-        images, labels = batch
+    def on_after_batch_transfer(self, batch: tuple[torch.Tensor, ...], dataloader_idx: int) -> Split:
+        images, labels, *mirrored = batch
         x = images.float() / 255
         if self.trainer is not None and self.trainer.training:
-            x = self.augment(x, self.trainer.current_epoch)
+            x = self.augment(x, self.trainer.current_epoch, *mirrored)
         return x, labels
 
-    def augment(self, x: torch.Tensor, epoch: int = 0) -> torch.Tensor:
-        """The enabled training augmentations, on a float batch in [0, 1] of epoch ``epoch``."""
+    def augment(self, x: torch.Tensor, epoch: int = 0, mirrored: torch.Tensor | None = None) -> torch.Tensor:
+        """The enabled training augmentations, on a float batch in [0, 1] of epoch ``epoch``;
+        ``mirrored``: the alternating flip's drawn side of each image, which training batches carry."""
+        if self.flip == "alternating":  # each image on its drawn side first, as if it had been read so
+            assert mirrored is not None, "training batches carry the drawn sides under the alternating flip"
+            x = flip_where(x, mirrored.to(x.device))
         if self.crop_padding:
             x = random_crop(x, self.crop_padding, self.padding_mode)
         if self.flip is True:
@@ -233,12 +245,12 @@ class ImageDataModule(LightningDataModule):
         if self.flip == "alternating":
             draw = torch.Generator().manual_seed(torch.initial_seed())
             self._mirrored = torch.rand(len(labels), generator=draw) < 0.5
-            images = flip_where(images, self._mirrored)
         self._splits["train"] = images, labels
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
+        drawn = (self._mirrored,) if name == "train" and self._mirrored is not None else ()
         return DataLoader(
-            InMemoryImages(*self._splits[name]),
+            InMemoryImages(*self._splits[name], *drawn),
             batch_size=self.batch_size,
             shuffle=shuffle,
             drop_last=shuffle,

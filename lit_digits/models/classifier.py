@@ -20,6 +20,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from lit_digits.checkpoints import CheckedCheckpoint, load_checked
+from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models.averaging import blend_every
 from lit_digits.models.compiling import COMPILE_MODES, compile_networks
@@ -188,7 +189,7 @@ class ImageClassifier(LightningModule):
     def setup(self, stage: str) -> None:
         trainer = self._attached_trainer()
         datamodule = trainer.datamodule if trainer is not None else None
-        shape = getattr(datamodule, "image_shape", None)
+        shape = datamodule.image_shape if isinstance(datamodule, ImageDataModule) else None
         in_channels = getattr(self.net, "in_channels", self.mean.shape[1])
         if shape is not None and shape[0] != in_channels:
             raise LitDigitsError(
@@ -237,7 +238,13 @@ class ImageClassifier(LightningModule):
         epochs = self.trainer.max_epochs
         if not epochs or epochs < 0:
             raise LitDigitsError("the learning-rate schedule needs --trainer.max_epochs (a number of epochs) to be set")
-        steps_per_epoch = max(1, math.ceil(self.trainer.estimated_stepping_batches / epochs))
+        datamodule = self.trainer.datamodule
+        if not isinstance(datamodule, ImageDataModule):
+            raise LitDigitsError(
+                "the learning-rate schedule counts its steps from a lit_digits data module "
+                "(lit_digits.MNISTDataModule, CIFAR10DataModule or a subclass of ImageDataModule); fit with one"
+            )
+        steps_per_epoch = datamodule.steps_per_epoch(self.trainer)
         optimizer, scheduler = self.optimizer_and_scheduler(steps_per_epoch, epochs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

@@ -26,11 +26,11 @@ class DavidNet(ImageClassifier):
     0 -> 0.4 at epoch 5 -> 0 at the trainer's ``max_epochs``, set every step at the
     fractional epoch.
 
-    Two differences from the reference remain, both small (benchmarks/sgd_forms.py): its SGD
-    applies the rate before the momentum (``lit_digits.optim.LrBeforeMomentumSGD``, which
-    ``--model.optimizer`` can pick), so under a changing rate single steps differ by up to
-    9% while the distance travelled stays within 0.1%; and it counts steps from 1, so its
-    first step trains at a small rate where ours trains at 0.
+    Two differences from the reference remain, both small (docs/results.md measures them with
+    benchmarks/sgd_forms.py): its SGD applies the rate before the momentum
+    (``lit_digits.optim.LrBeforeMomentumSGD``, which ``--model.optimizer`` can pick), so under a
+    changing rate single steps differ while the distance travelled stays the same; and it counts
+    steps from 1, so its first step trains at a small rate where ours trains at 0.
     """
 
     def __init__(

@@ -1,22 +1,22 @@
 """Fitting a network's patch-whitening layers to the first training images of its data module."""
 
-from typing import Any
-
 import torch
 from torch import nn
 
+from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.nets.whitening import PatchWhitening
 
 
-def fit_whitening(model: nn.Module, datamodule: Any, mean: torch.Tensor, std: torch.Tensor) -> None:
+def fit_whitening(model: nn.Module, datamodule: object, mean: torch.Tensor, std: torch.Tensor) -> None:
     """Fit each ``PatchWhitening`` layer in ``model`` (a weight average's copies included) to its
-    ``fit_images`` first training images of ``datamodule``, normalized by ``mean`` and ``std``;
+    ``fit_images`` first training images of ``datamodule`` (``ImageDataModule.training_images``:
+    as read, before any augmentation), normalized by ``mean`` and ``std``;
     nothing without such layers. (A resumed run then restores the fitted values from its checkpoint.)"""
     layers = [m for m in model.modules() if isinstance(m, PatchWhitening)]
     if not layers:
         return
-    if not hasattr(datamodule, "training_images"):
+    if not isinstance(datamodule, ImageDataModule):
         raise LitDigitsError("a patch-whitening network needs a lit_digits data module to fit its first layer to")
     images = datamodule.training_images(max(layer.fit_images for layer in layers))
     normalized = (images - mean.cpu()) / std.cpu()

@@ -2,9 +2,11 @@
 
 Whatever ``--trainer.logger`` names, a fit keeps its run folder ``runs/<config>/version_N/``:
 lit_digits' own ``RunLogger`` comes first (its metrics.csv and checkpoints are what ``--ckpt_path
-best|last`` and ``report`` read), the named loggers after it. A setting a logger is left at its
-default is filled in: TensorBoard's and CSV's ``save_dir``/``name``/``version`` make them write
-into the run folder itself; MLflow's run goes to the experiment named after the config, in a file
+best|last`` and ``report`` read), the named loggers after it; a ``RunLogger`` named there says
+which folder that is. A setting a logger is left at its default is filled in while the command
+line is parsed: TensorBoard's and CSV's ``save_dir``/``name``, and ``version`` once the CLI has
+decided the folder (``runs.run_folder``), before the loggers are built, make them write into the
+run folder itself; MLflow's run goes to the experiment named after the config, in a file
 store beside the run folders (``runs/mlruns``) unless a tracking URI is given, and its run id is
 kept in the run folder (``mlflow_run_id.txt``), so that a resumed fit continues the same MLflow run.
 """
@@ -12,7 +14,6 @@ kept in the run folder (``mlflow_run_id.txt``), so that a resumed fit continues 
 import importlib
 import inspect
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from lightning.pytorch.loggers import CSVLogger, Logger, MLFlowLogger, TensorBoa
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits.errors import LitDigitsError
-from lit_digits.lightning_internals import has_version, set_version
+from lit_digits.runs.folders import RunLogger
 
 FOLDER_LOGGERS = (TensorBoardLogger, CSVLogger)
 """Lightning's loggers that write into ``save_dir/name/version_N``, as ``RunLogger`` does."""
@@ -46,27 +47,47 @@ def logger_specs(trainer_config: Any) -> list[Namespace]:
     return [spec for spec in specs if isinstance(spec, Namespace) and spec.get("class_path")]
 
 
-def fill_in(specs: list[Namespace], runs: Path, version: int | None) -> list[Namespace]:
-    """Point each logger at ``runs`` (``runs/<config>``) wherever its settings are the defaults;
-    ``version``: the resumed run's, None for a new run (its number is known only once reserved).
-    Returns the specs to keep: a CSVLogger left at all its defaults is the run's own metrics.csv."""
-    kept = []
+def pinned_run(specs: list[Namespace]) -> tuple[Path, int | None] | None:
+    """``runs/<name>`` and the version (None: a new one) of the run folder a ``RunLogger`` among
+    ``specs`` pins, if one does: the fit's folder is then that one."""
     for spec in specs:
-        module, _, name = spec.class_path.rpartition(".")
-        logger_class = getattr(importlib.import_module(module), name)
+        if issubclass(_class_of(spec), RunLogger):
+            args = spec.init_args
+            return Path(args.get("save_dir")) / args.get("name"), args.get("version")
+    return None
+
+
+def fill_in(specs: list[Namespace], runs: Path, version: int | None) -> tuple[list[Namespace], list[Namespace]]:
+    """Point each logger at ``runs`` (``runs/<config>``) wherever its settings are the defaults;
+    ``version``: the resumed or pinned run's, None for a new run (its number is known once the CLI
+    has decided the folder). Returns the specs to build (not a ``RunLogger``: the CLI builds the
+    run's own; nor a CSVLogger left at all its defaults, which is the run's own metrics.csv), and
+    those of them to be given the new run's number."""
+    kept, numbered = [], []
+    for spec in specs:
+        logger_class = _class_of(spec)
         defaults = {key: param.default for key, param in inspect.signature(logger_class).parameters.items()}
         places = {key: value for key, value in _places(logger_class, runs, version).items()
                   if key in spec.init_args and spec.init_args[key] in (None, defaults.get(key))}  # fmt: skip
         for key, value in places.items():
             spec.init_args[key] = value
-        if logger_class is CSVLogger and places.keys() == {"save_dir", "name", "version"}:
+        if issubclass(logger_class, RunLogger) or (
+            logger_class is CSVLogger and places.keys() == {"save_dir", "name", "version"}
+        ):
             continue
         kept.append(spec)
+        if "version" in places and version is None:
+            numbered.append(spec)
         uri = spec.init_args.get("tracking_uri") or "file:"
         if issubclass(logger_class, MLFlowLogger) and uri.startswith("file:"):
             # MLflow 3 refuses its file store (in maintenance) unless asked; it is the one that needs no server
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-    return kept
+    return kept, numbered
+
+
+def _class_of(spec: Namespace) -> type:
+    module, _, name = spec.class_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _places(logger_class: type, runs: Path, version: int | None) -> dict[str, Any]:
@@ -79,34 +100,23 @@ def _places(logger_class: type, runs: Path, version: int | None) -> dict[str, An
     return {}
 
 
-def with_run_logger(run: CSVLogger, loggers: Logger | Iterable[Logger]) -> list[Logger]:
-    """``run`` first (the trainer's ``log_dir`` and checkpoint folder are its), then ``loggers``; where
-    ``loggers`` name a run folder of their own (a ``RunLogger`` of ``run``'s class), that one takes
-    ``run``'s place, so that the folder the user pinned is the one the fit holds and writes."""
-    named = [loggers] if isinstance(loggers, Logger) else list(loggers)
-    pinned = [logger for logger in named if isinstance(logger, type(run))]
-    if pinned:
-        return [pinned[0], *(logger for logger in named if logger is not pinned[0])]
-    return [run, *named]
-
-
-def start(loggers: list[Logger]) -> None:
-    """Reserve the run folder of ``loggers[0]`` (the ``RunLogger``), give the folder loggers its
-    version, and start every logger now, so that one that cannot (a missing package, a store it
-    cannot write) stops the fit in one line before anything is written."""
-    run, *others = loggers
-    if not others:
-        return
-    version = run.version  # rank 0 reserves the folder; the others write nothing
-    for logger in others:
-        if isinstance(logger, FOLDER_LOGGERS) and not has_version(logger):
-            set_version(logger, version)
-        try:
-            _ = logger.experiment  # on rank 0; the others get a stand-in
-        except Exception as err:  # whatever stops it: the user's logger settings or environment
-            run.finalize("failed")  # removes the reserved, still empty folder
-            raise cannot_start(type(logger).__name__, err) from err
-    _record_mlflow_runs(others, Path(run.log_dir))
+def start(run: RunLogger, others: list[Logger]) -> None:
+    """Start the run's loggers now, its own ``run`` first (whose writer checks the metrics.csv a
+    resumed run appends to), so that one that cannot (a damaged metrics.csv, a missing package, a
+    store it cannot write) stops the fit in one line before anything is written."""
+    try:
+        _ = run.experiment  # on rank 0; the others get a stand-in
+        for logger in others:
+            try:
+                _ = logger.experiment
+            except Exception as err:  # whatever stops it: the user's logger settings or environment
+                raise cannot_start(type(logger).__name__, err) from err
+    except BaseException:
+        if run.run_folder is not None:
+            run.run_folder.close(failed=True)  # removes a new, still empty folder
+        raise
+    if run.run_folder is not None and run.run_folder.path is not None:
+        _record_mlflow_runs(others, run.run_folder.path)
 
 
 @rank_zero_only
