@@ -124,7 +124,8 @@ def test_a_picked_file_shows_what_predict_gives_and_an_example_can_be_clicked(ta
     tab.evaluate("document.body.dataset.idle = 'false'")
     examples.nth(3).click()
     settled(tab)
-    assert tab.locator("#message").text_content().startswith("Read as ")
+    label = examples.nth(3).get_attribute("alt").removeprefix("test image: ")
+    assert tab.locator("#message").text_content().endswith(f"; the test set says {label}")
 
 
 def test_a_file_that_is_not_an_image_is_a_message_and_the_page_goes_on(tab, tmp_path):
