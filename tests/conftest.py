@@ -2,11 +2,9 @@
 run of them; the command line run in this process."""
 
 import copy
-import inspect
 import logging
 import os
 import pickle
-import re
 import warnings
 from pathlib import Path
 
@@ -124,33 +122,3 @@ def in_process(lit_digits_main, capsys):
     from cli_helpers import InProcess
 
     return InProcess(lit_digits_main, capsys)
-
-
-SLOW_CALL = re.compile(r"(?<![\w.])(run_cli|fit|subprocess\.\w+|Popen)\(|compile=True")
-"""A call that starts another Python process (``cli_helpers.run_cli`` / ``fit``, not ``in_process``'s;
-subprocess), or a model built to be compiled by torch.compile (a minute or more of C++ on 2 cores)."""
-
-CALLED = re.compile(r"(?<![\w.])(\w+)\(")
-
-
-def is_slow(function: object, scope: dict[str, object], seen: set[str]) -> bool:
-    """Whether ``function``, or a function of ``scope`` (its test module's and this file's names)
-    that it calls, directly or through others, holds a ``SLOW_CALL``."""
-    source = inspect.getsource(function)
-    if SLOW_CALL.search(source):
-        return True
-    called = {name for name in CALLED.findall(source) if name not in seen and inspect.isfunction(scope.get(name))}
-    seen |= called
-    return any(is_slow(scope[name], scope, seen) for name in called)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``slow`` every test that starts another process or runs torch.compile (its own code, a
-    function it calls or a fixture of this suite that it uses): ``pytest -m "not slow"`` is the
-    in-process inner loop."""
-    for item in items:
-        scope = {**globals(), **vars(item.module)}
-        fixtures = [scope.get(name) for name in item.fixturenames]
-        sources = [item.function, *(fixture for fixture in fixtures if callable(fixture))]
-        if any(is_slow(source, scope, set()) for source in sources):
-            item.add_marker(pytest.mark.slow)

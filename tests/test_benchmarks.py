@@ -9,6 +9,8 @@ import pytest
 from cli_helpers import CONFIGS, SMALL_FAST, fit
 from test_demo import require_chromium
 
+pytestmark = pytest.mark.slow  # every test here starts another process
+
 BENCHMARKS = CONFIGS.parent / "benchmarks"
 
 

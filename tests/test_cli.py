@@ -23,6 +23,7 @@ def assert_quiet(*results) -> None:
         assert not [noise for noise in NOISE if noise in shown], shown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("config", "data", "extra"),
     [("mnist", "mnist_dir", []), ("cifar", "cifar_dir", SMALL_DAVIDNET), ("cifar_fast", "cifar_dir", SMALL_FAST)],
@@ -102,6 +103,7 @@ def test_every_run_gets_the_shared_checkpoints_and_logger_without_config_lines(t
     assert "callbacks" not in (CONFIGS / "mnist_dense.yaml").read_text()
 
 
+@pytest.mark.slow
 def test_help_works_as_a_module(tmp_path):
     helped = run_cli("--help", cwd=tmp_path)
     assert helped.returncode == 0 and "usage: lit_digits COMMAND" in helped.stdout
@@ -146,6 +148,7 @@ def test_unknown_key_or_bad_value_is_a_clear_error(tmp_path, override, message, 
     assert message in failed.stderr and "Traceback" not in failed.stderr
 
 
+@pytest.mark.slow
 def test_missing_cifar_without_network_is_one_clear_line(tmp_path):
     failed = run_cli("fit", "--config", str(CONFIGS / "cifar.yaml"), "--data.data_dir", str(tmp_path / "none"),
                      cwd=tmp_path, env={"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})  # fmt: skip

@@ -97,6 +97,7 @@ def predicted(fitted_run, image: Path, in_process) -> tuple[str, float]:
     return label, float(probability)
 
 
+@pytest.mark.slow
 def test_a_digit_drawn_on_the_page_shows_what_predict_gives_for_the_same_image(tab, fitted_run, tmp_path, in_process):
     draw(tab, [[(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]])
     first = shown(tab)
@@ -112,6 +113,7 @@ def test_a_digit_drawn_on_the_page_shows_what_predict_gives_for_the_same_image(t
     assert tab.locator("#message").text_content().startswith(f"Read as {label} (")
 
 
+@pytest.mark.slow
 def test_a_picked_file_shows_what_predict_gives_and_an_example_can_be_clicked(tab, fitted_run, tmp_path, in_process):
     Image.new("L", (90, 60), 230).save(tmp_path / "paper.png")  # a blank page: no digit, read as black
     tab.evaluate("document.body.dataset.idle = 'false'")
@@ -128,6 +130,7 @@ def test_a_picked_file_shows_what_predict_gives_and_an_example_can_be_clicked(ta
     assert tab.locator("#message").text_content().endswith(f"; the test set says {label}")
 
 
+@pytest.mark.slow
 def test_a_file_that_is_not_an_image_is_a_message_and_the_page_goes_on(tab, tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
     tab.evaluate("document.body.dataset.idle = 'false'")
@@ -141,6 +144,7 @@ def test_a_file_that_is_not_an_image_is_a_message_and_the_page_goes_on(tab, tmp_
     assert tab.locator("#message").text_content().startswith("Read as ")
 
 
+@pytest.mark.slow
 def test_a_huge_file_is_refused_on_the_page(tab, tmp_path):
     (tmp_path / "huge.png").write_bytes(b"\0" * (11 * 2**20))
     tab.set_input_files("#files", str(tmp_path / "huge.png"))
@@ -173,6 +177,7 @@ def test_the_browser_opens_only_where_there_is_a_display(monkeypatch):
     assert has_display()
 
 
+@pytest.mark.slow
 def test_a_folder_without_a_checkpoint_and_a_port_in_use_are_one_line(demo, fitted_run, tmp_path, in_process):
     missing = in_process.run_cli("demo", str(tmp_path), cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "lit_digits: error:" in missing.stderr

@@ -10,6 +10,8 @@ import pytest
 from cli_helpers import fit
 from conftest import write_idx
 
+pytestmark = pytest.mark.slow  # every test here starts another process
+
 TRAIN, TEST = 64, 40
 
 

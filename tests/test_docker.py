@@ -23,6 +23,7 @@ def test_there_is_an_image_for_tpu_cuda_and_cpu():
     assert [path.name for path in DOCKERFILES] == ["cpu.Dockerfile", "cuda.Dockerfile", "tpu.Dockerfile"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.name)
 def test_dockerfile_passes_hadolint(dockerfile):
     hadolint = shutil.which("hadolint")

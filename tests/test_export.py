@@ -42,6 +42,7 @@ def randomized(model: nn.Module) -> nn.Module:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("config", "test_time_views"),
     [(config, False) for config in NETWORKS] + [(config, True) for config in NETWORKS if config.startswith("cifar")],

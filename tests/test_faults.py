@@ -57,6 +57,7 @@ def error_line(result) -> str:
     return line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("disk", "reason"), [("full", "No space left on device"), ("ro", "Read-only file system")])
 def test_a_fit_that_cannot_write_its_run_says_why_in_one_line(disk, reason, mnist_dir, tmp_path):
     with tmpfs(tmp_path / "disk", "size=1m" + (",ro" if disk == "ro" else "")) as folder:
@@ -68,6 +69,7 @@ def test_a_fit_that_cannot_write_its_run_says_why_in_one_line(disk, reason, mnis
     assert f"error: {reason}: " in line and "--trainer.default_root_dir" in line
 
 
+@pytest.mark.slow
 def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, tmp_path):
     with tmpfs(tmp_path / "disk", "size=8m") as small_disk:
         first = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), cwd=tmp_path)
@@ -85,6 +87,7 @@ def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, tmp_pa
         assert torch.load(last, weights_only=True)["epoch"] == 0  # still the first run's, whole
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signal_name", "cause", "status"), [("SIGTERM", "SIGTERM", 143), ("SIGINT", "Ctrl-C", 130)])
 def test_sigterm_or_ctrl_c_saves_a_resumable_checkpoint_and_exits_non_zero(
     signal_name, cause, status, cifar_dir, tmp_path

@@ -7,6 +7,8 @@ from cli_helpers import CONFIGS, fit, run_cli
 from mlflow.tracking import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+pytestmark = pytest.mark.slow  # every test here starts another process
+
 EVERY_STEP = ["--trainer.log_every_n_steps", "1"]
 
 

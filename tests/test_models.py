@@ -256,6 +256,7 @@ def test_channels_last_callback_trains_with_nhwc_weights(cifar_dir):
     assert torch.isfinite(trainer.callback_metrics["val_loss"])
 
 
+@pytest.mark.slow
 def test_compiled_and_uncompiled_models_share_checkpoints(mnist_dir, tmp_path):
     torch.manual_seed(0)
     compiled = ImageClassifier(net=MLP(hidden=[16]), compile=True)
@@ -274,6 +275,7 @@ def test_compiled_and_uncompiled_models_share_checkpoints(mnist_dir, tmp_path):
     assert as_saved.compile_net and not as_saved.net_compiled  # compiled only once a Trainer runs it
 
 
+@pytest.mark.slow
 def test_unknown_compile_mode_is_refused():
     with pytest.raises(LitDigitsError, match="compile_mode must be one of default, reduce-overhead, max-autotune"):
         TPUConvNet(compile=True, compile_mode="fastest")

@@ -13,6 +13,8 @@ import torch
 from cli_helpers import CONFIGS, child_env
 from test_distributed import TEST, TRAIN, indexed_mnist
 
+pytestmark = pytest.mark.slow  # every test here starts another process
+
 TIMEOUT = 240
 """Seconds both nodes get: a node that waits for a lost peer would fail the test, not hang it."""
 

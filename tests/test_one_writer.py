@@ -39,6 +39,7 @@ def test_a_fit_ends_by_releasing_its_run_so_the_next_hold_takes_it_without_a_not
     assert not caplog.records
 
 
+@pytest.mark.slow
 def test_resuming_a_run_that_another_process_holds_is_refused_in_one_line_and_writes_nothing(fitted_run):
     hold = RunHold(fitted_run)
     before = files(fitted_run)
@@ -80,6 +81,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 """A process that holds the folder it is given, then is killed, as a fit killed by a scheduler is."""
 
 
+@pytest.mark.slow
 def test_a_hold_whose_holder_was_killed_is_taken_over_saying_whose_it_was(tmp_path, caplog):
     killed = subprocess.run([sys.executable, "-c", HOLDS_AND_DIES, str(tmp_path)], capture_output=True, text=True,
                             check=False)  # fmt: skip

@@ -161,6 +161,7 @@ def test_onednn_kept_below_its_bf16_instructions_means_no_native_bf16(monkeypatc
         lit_digits.precision._cpu_native_bf16.cache_clear()
 
 
+@pytest.mark.slow
 def test_an_emulated_avx2_cpu_has_no_native_bf16():
     emulation = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
     probe = "from lit_digits.precision import native_bf16; print(native_bf16('cpu'))"

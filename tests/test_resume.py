@@ -7,6 +7,8 @@ import pytest
 import torch
 from cli_helpers import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
 
+pytestmark = pytest.mark.slow  # every test here starts another process
+
 THREE_EPOCHS = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "1.0"]
 
 

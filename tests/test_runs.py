@@ -37,6 +37,7 @@ def test_best_and_last_take_the_models_settings_from_the_checkpoint(cifar_dir, t
         assert "test_acc" in tested.stdout
 
 
+@pytest.mark.slow
 def test_concurrent_fits_of_one_config_get_their_own_folders(mnist_dir, tmp_path):
     args = ["fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
             "--data.batch_size", "16", *QUICK]  # fmt: skip

@@ -137,6 +137,7 @@ def assert_answer(response: httpx.Response, probabilities: list[float]) -> None:
     assert np.allclose(answer["probabilities"], probabilities, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_each_image_as_a_form_file_or_base64_json_is_classified_as_predict_does(
     server, digits, expected, fitted_run, in_process
 ):
@@ -185,6 +186,7 @@ BAD_REQUESTS = {
 """Each bad request: the status and a part of the reason it gets, and (made when needed) its httpx arguments."""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", BAD_REQUESTS)
 def test_a_bad_request_gets_a_4xx_with_a_one_line_reason_and_the_server_goes_on(bad, server, digits, expected):
     status, reason, body = BAD_REQUESTS[bad]
@@ -200,6 +202,7 @@ async def post_together(url: str, bodies: list[dict]) -> list[httpx.Response]:
         return await asyncio.gather(*(client.post(url, **body) for body in bodies))
 
 
+@pytest.mark.slow
 def test_eight_requests_at_once_share_a_batch_and_a_bad_one_fails_alone(server, digits, expected):
     files = [digits[i % len(digits)] for i in range(8)]
     bodies = [as_form(path) if i % 2 else as_json(path) for i, path in enumerate(files)]
@@ -211,6 +214,7 @@ def test_eight_requests_at_once_share_a_batch_and_a_bad_one_fails_alone(server, 
             assert_answer(response, expected[path.name])
 
 
+@pytest.mark.slow
 def test_the_model_and_the_address_are_printed_alone_and_litserve_writes_no_client_file(server, fitted_run):
     out, err = server.output()
     loaded, serving = out.splitlines()
@@ -220,6 +224,7 @@ def test_the_model_and_the_address_are_printed_alone_and_litserve_writes_no_clie
     assert not (server.folder / "client.py").exists()
 
 
+@pytest.mark.slow
 def test_without_batching_it_answers_alike_and_sigterm_stops_it_and_its_workers_quietly(
     fitted_run, digits, expected, tmp_path
 ):
@@ -236,6 +241,7 @@ def test_without_batching_it_answers_alike_and_sigterm_stops_it_and_its_workers_
         probe.bind(("127.0.0.1", port))  # nothing of the server's holds the port any more
 
 
+@pytest.mark.slow
 def test_a_port_in_use_is_one_line_at_start(server, fitted_run, tmp_path, in_process):
     result = in_process.run_cli("serve", str(fitted_run), "--port", server.url.rpartition(":")[2], cwd=tmp_path)
     assert_clear_error(result, "cannot listen on 127.0.0.1 port", "Address already in use", "pick another --port")

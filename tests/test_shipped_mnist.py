@@ -149,6 +149,7 @@ print(len(datamodule.test_dataloader().dataset))
 """Run by the installed package: every shipped file passes its sums, and MNIST's test split is read from them."""
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_mnist_and_the_demo_page_and_an_installation_of_it_reads_mnist(tmp_path):
     source = tmp_path / "source"  # a copy, so that the build writes nothing into the repository
     source.mkdir()

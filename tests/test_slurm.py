@@ -4,8 +4,11 @@ the time-limit warning (SIGUSR1) saves the run's last.ckpt, requeues the job, an
 import os
 from pathlib import Path
 
+import pytest
 import torch
 from cli_helpers import fit
+
+pytestmark = pytest.mark.slow  # every test here starts another process
 
 SLURM = {
     "SLURM_NTASKS": "1",

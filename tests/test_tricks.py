@@ -155,6 +155,7 @@ def test_trick_settings_out_of_range_are_refused(make, message):
         make()
 
 
+@pytest.mark.slow
 def test_fast_recipe_compiles_under_bf16_autocast(cifar_dir):
     model = fast_davidnet(width=8, compile=True)
     trainer = L.Trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=1, precision="bf16-mixed", logger=False,

@@ -8,6 +8,7 @@ import pytest
 from cli_helpers import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
 
 pytest.importorskip("torch_xla")
+pytestmark = pytest.mark.slow  # every test here starts another process
 
 XLA_CPU = {"PJRT_DEVICE": "CPU", "XLA_FLAGS": "--xla_backend_optimization_level=0"}
 """torch-xla on its CPU backend. These tests count graphs, compilations and host reads, not time: with
