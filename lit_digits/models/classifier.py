@@ -1,6 +1,7 @@
 """The recipe module: a network, its optimization, its steps and metrics."""
 
 import copy
+import dataclasses
 import logging
 import math
 import warnings
@@ -23,12 +24,14 @@ from lit_digits.checkpoints import CheckedCheckpoint, load_checked
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.models.averaging import blend_every
+from lit_digits.models.compatibility import LATER_ARGUMENTS
 from lit_digits.models.compiling import COMPILE_MODES, compile_networks
 from lit_digits.models.precision import batch_norm_to_float32
 from lit_digits.models.random_state import restore_random_state, save_random_state
 from lit_digits.models.test_time import averaged_views
 from lit_digits.models.whitening_fit import fit_whitening
 from lit_digits.optim.groups import ParamGroup, as_param_group, check_groups, learning_rates, make_optimizer
+from lit_digits.optim.summed_loss import SummedLoss, as_summed_loss
 from lit_digits.schedules import Constant, LRSchedule
 from lit_digits.spec import build, factory, spec
 
@@ -70,6 +73,9 @@ class ImageClassifier(LightningModule):
         param_groups: parameters, chosen by name, with an optimizer, a learning-rate schedule or
             a weight decay of their own (:class:`~lit_digits.optim.ParamGroup`); the parameters
             no group takes are trained by ``optimizer`` with ``lr_schedule``.
+        summed_loss: ``optimizer``'s rates and weight decay are a reference's that sums its loss
+            over the batch, converted for the examples of each step
+            (:class:`~lit_digits.optim.summed_loss.SummedLoss`: airbench's terms).
 
     Each of ``net``, ``optimizer`` and ``lr_schedule`` may also be a class-path spec
     (``{"class_path": ..., "init_args": {...}}``), as the recipes' defaults are.
@@ -102,6 +108,7 @@ class ImageClassifier(LightningModule):
         tta_translate: bool = False,
         bias_lr_factor: float = 1.0,
         param_groups: Sequence[ParamGroup] = (),
+        summed_loss: SummedLoss | None = None,
     ) -> None:
         super().__init__()
         if compile_mode not in COMPILE_MODES:
@@ -125,11 +132,15 @@ class ImageClassifier(LightningModule):
         self.remove_ignored_hparams(
             [k for k in ("net", "optimizer", "lr_schedule") if not isinstance(self.hparams[k], Mapping)]
             + (["param_groups"] if not all(isinstance(g, Mapping) for g in self.hparams["param_groups"]) else [])
+            + [name for name, default in LATER_ARGUMENTS.items() if self.hparams[name] == default]
         )
+        if isinstance(summed_loss, SummedLoss):
+            self.hparams["summed_loss"] = dataclasses.asdict(summed_loss)
         self.net = build(net)
         self.make_optimizer = factory(optimizer)
         self.lr_schedule: LRSchedule = build(lr_schedule)
         self.param_groups = [as_param_group(group) for group in param_groups]
+        self.summed_loss = as_summed_loss(summed_loss)
         check_groups(self._trainable_parameters(), self.param_groups)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False) if ema_decay else None
         if self.ema_net is not None:  # counted on the device, so that every step runs the same graph
@@ -224,12 +235,15 @@ class ImageClassifier(LightningModule):
         of a run of ``epochs`` epochs."""
         return self.lr_schedule(step, steps_per_epoch, epochs)
 
-    def optimizer_and_scheduler(self, steps_per_epoch: int, epochs: int) -> tuple[torch.optim.Optimizer, LambdaLR]:
+    def optimizer_and_scheduler(
+        self, steps_per_epoch: int, epochs: int, examples_per_step: int | None = None
+    ) -> tuple[torch.optim.Optimizer, LambdaLR]:
         """The recipe's optimizer over the trainable parameters, and a per-step scheduler that
         gives each parameter group its schedule's rate (also what the benchmarks' hand-written
-        loops use)."""
+        loops use); ``examples_per_step`` for ``summed_loss`` (``None``: the reference's batch)."""
         return make_optimizer(self._trainable_parameters(), self.param_groups, self.make_optimizer, self.lr_schedule,
-                              steps_per_epoch, epochs, self.bias_lr_factor)  # fmt: skip
+                              steps_per_epoch, epochs, self.bias_lr_factor, self.summed_loss,
+                              examples_per_step)  # fmt: skip
 
     def _trainable_parameters(self) -> list[tuple[str, nn.Parameter]]:
         return [(name, p) for name, p in self.named_parameters() if p.requires_grad]
@@ -244,8 +258,11 @@ class ImageClassifier(LightningModule):
                 "the learning-rate schedule counts its steps from a lit_digits data module "
                 "(lit_digits.MNISTDataModule, CIFAR10DataModule or a subclass of ImageDataModule); fit with one"
             )
-        steps_per_epoch = datamodule.steps_per_epoch(self.trainer)
-        optimizer, scheduler = self.optimizer_and_scheduler(steps_per_epoch, epochs)
+        steps_per_epoch, examples = datamodule.steps_per_epoch(self.trainer), datamodule.examples_per_step(self.trainer)
+        if self.summed_loss is not None and examples != self.summed_loss.batch_size:
+            log.info(f"model.summed_loss: the reference's rates hold per example, so each SGD step sums {examples} "
+                     f"examples' gradients, not its {self.summed_loss.batch_size} (docs/airbench.md)")  # fmt: skip
+        optimizer, scheduler = self.optimizer_and_scheduler(steps_per_epoch, epochs, examples)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def _keep_statistics_in_float32(self) -> None:
