@@ -12,7 +12,7 @@ from cli_helpers import CONFIGS, SMALL_AIR
 
 from lit_digits import CIFAR10DataModule, ImageClassifier, LitDigitsError
 from lit_digits.cli import LitDigitsCLI
-from lit_digits.models.test_time import averaged_views
+from lit_digits.models.views import averaged_views
 from lit_digits.nets import AirbenchNet
 from lit_digits.optim import CombinedOptimizer, Muon, ParamGroup
 from lit_digits.optim.summed_loss import SummedLoss
@@ -158,7 +158,9 @@ def test_config_reads_like_the_reference_hyperparameters():
     config = yaml.safe_load((CONFIGS / "cifar_air.yaml").read_text())
     model, data = config["model"]["init_args"], config["data"]["init_args"]
     assert config["trainer"]["max_epochs"] == 8 and data["batch_size"] == 2000 and data["flip"] == "alternating"
-    assert model["label_smoothing"] == 0.2 and model["tta_flip"] and model["tta_translate"]
+    assert model["label_smoothing"] == 0.2
+    assert model["techniques"] == [{"class_path": "lit_digits.models.AveragedViews",
+                                    "init_args": {"flip": True, "translate": True}}]  # fmt: skip
     assert model["summed_loss"] == {"batch_size": 2000, "weight_decay": 2e-6}  # wd = 2e-6 * batch_size
     rates = [model["lr_schedule"], *(group["lr_schedule"] for group in model["param_groups"])]
     assert [rate["init_args"]["lr"] for rate in rates] == [0.053, 0.24, 0.67, 0.053]  # bias_lr, Muon's, head_lr
