@@ -10,6 +10,7 @@ where an older spelling of a recipe is read as today's.
    ``--ckpt_path`` says (``LitDigitsCLI.apply_checkpoint_hyper_parameters``).
 """
 
+from lit_digits.errors import LitDigitsError
 from lit_digits.models.averaging import WeightAverage
 from lit_digits.models.compiling import Compile
 from lit_digits.models.views import AveragedViews
@@ -24,9 +25,11 @@ def flag_techniques(
 ) -> list[Technique]:
     """The techniques the flat options switch on (rule 1): ``compile`` is ``Compile(compile_mode)``,
     ``ema_decay`` other than 0 ``WeightAverage(ema_decay, ema_every_n_steps)``, ``tta_flip`` or
-    ``tta_translate`` ``AveragedViews(tta_flip, tta_translate)``; ``compile_mode`` is checked
-    also where ``compile`` is off, as before."""
+    ``tta_translate`` ``AveragedViews(tta_flip, tta_translate)``; ``compile_mode`` and
+    ``ema_every_n_steps`` are checked also where the option they go with is off, as before."""
     compiling = Compile(compile_mode)
+    if ema_every_n_steps < 1:
+        raise LitDigitsError(f"ema_every_n_steps must be at least 1, got {ema_every_n_steps}")
     return [*([compiling] if compile else []),
             *([WeightAverage(ema_decay, ema_every_n_steps)] if ema_decay else []),
             *([AveragedViews(tta_flip, tta_translate)] if tta_flip or tta_translate else [])]  # fmt: skip
