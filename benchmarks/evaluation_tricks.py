@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from environment import describe
 
+from lit_digits.models import AveragedViews, WeightAverage
 from lit_digits.report.runs import load_for_test
 
 
@@ -40,12 +41,13 @@ def main() -> None:
     print(f"$ {' '.join(sys.argv)}\n{describe()}\n", flush=True)
     model, datamodule = load_for_test(args.checkpoint, args.data_dir)
     batches = list(datamodule.test_dataloader())
-    average = model.ema_net
+    kept = [t for t in model.techniques if not isinstance(t, WeightAverage | AveragedViews)]
+    averages = [t for t in model.techniques if isinstance(t, WeightAverage)]
     print("| weights | flip TTA | test accuracy | evaluation time |\n| --- | --- | --- | --- |")
-    for weights in ["trained", "moving average"] if average is not None else ["trained"]:
-        model.ema_net = average if weights == "moving average" else None
+    for weights in ["trained", "moving average"] if averages else ["trained"]:
         for tta in (False, True):
-            model.tta_flip = tta
+            views = [AveragedViews(flip=True)] if tta else []
+            model.techniques = kept + (averages if weights == "moving average" else []) + views
             runs = [test_pass(model, batches) for _ in range(args.rounds)]
             seconds = statistics.median(s for _, s in runs)
             print(f"| {weights} | {'on' if tta else 'off'} | {runs[0][0]:.2f}% | {seconds:.1f} s |", flush=True)

@@ -125,7 +125,7 @@ def loop_arm(cli, steps: int, lockstep: Lockstep) -> None:
     datamodule.prepare_data()
     datamodule.setup("fit")
     optimizer, scheduler = model.optimizer_and_scheduler(
-        datamodule.steps_per_epoch(cli.trainer), cli.trainer.max_epochs
+        datamodule.steps_per_epoch(cli.trainer), cli.trainer.max_epochs, datamodule.examples_per_step(cli.trainer)
     )
     step = 0
     while True:

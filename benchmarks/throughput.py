@@ -68,7 +68,8 @@ def loop_arm(cli: LitDigitsCLI, state: dict, steps: int, precision: str, channel
     if precision == "bf16-true":
         model.to(torch.bfloat16)
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16-mixed" else nullcontext()
-    optimizer, schedule = model.optimizer_and_scheduler(datamodule.steps_per_epoch(cli.trainer), cli.trainer.max_epochs)
+    optimizer, schedule = model.optimizer_and_scheduler(datamodule.steps_per_epoch(cli.trainer), cli.trainer.max_epochs,
+                                                        datamodule.examples_per_step(cli.trainer))  # fmt: skip
     start = 0.0
     for step, (images, labels, *mirrored) in enumerate(datamodule.train_dataloader()):
         x = datamodule.augment(images.float() / 255, 0, *mirrored)

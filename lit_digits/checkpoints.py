@@ -10,8 +10,8 @@ A checkpoint's hyper-parameters name classes (``_class_path``, and ``{"class_pat
    given as ``trusted_modules`` (``--trusted_modules``), with its submodules;
 2. and, once that module is imported, names a class of the kind its place asks for: the model
    an ``ImageClassifier`` (or the class loading it), the data module an ``ImageDataModule``,
-   ``optimizer`` a ``torch.optim.Optimizer``, ``lr_schedule`` an ``LRSchedule``, ``net`` and
-   any other spec an ``nn.Module``.
+   ``optimizer`` a ``torch.optim.Optimizer``, ``lr_schedule`` an ``LRSchedule``, each of
+   ``techniques`` a ``Technique``, ``net`` and any other spec an ``nn.Module``.
 
 Checkpoints are unpickled with ``weights_only`` (tensors and plain data), and the file is read
 once: what is loaded is what was checked.
@@ -35,15 +35,21 @@ from torch import nn
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.schedules import LRSchedule
+from lit_digits.technique import Technique
 
 PACKAGES = ("lit_digits", "torch", "torchvision")
 """The packages whose public modules a checkpoint may name without the user's word."""
 
-KINDS: dict[str, type] = {"optimizer": torch.optim.Optimizer, "lr_schedule": LRSchedule, "net": nn.Module}
+KINDS: dict[str, type] = {
+    "optimizer": torch.optim.Optimizer,
+    "lr_schedule": LRSchedule,
+    "net": nn.Module,
+    "techniques": Technique,
+}
 """The kind of class a spec must name, by the key that holds it; a spec under any other key: ``nn.Module``."""
 
 KIND_NAMES = {torch.optim.Optimizer: "torch.optim.Optimizer", LRSchedule: "lit_digits LRSchedule",
-              nn.Module: "torch nn.Module", LightningModule: "LightningModule", LightningDataModule: "LightningDataModule"}  # fmt: skip
+              nn.Module: "torch nn.Module", Technique: "lit_digits Technique", LightningModule: "LightningModule", LightningDataModule: "LightningDataModule"}  # fmt: skip
 
 INSTANTIATORS = ("lightning.pytorch.cli.instantiate_module", "pytorch_lightning.cli.instantiate_module")
 """What Lightning's CLI writes as ``_instantiator``, the only values a checkpoint may hold there."""

@@ -2,7 +2,6 @@
 in this process (``InProcess``), where a test needs no property of a real process."""
 
 import contextlib
-import json
 import logging
 import os
 import subprocess
@@ -18,20 +17,10 @@ SMALL_DAVIDNET = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_
 """DavidNet at width 8 with a half-epoch warm-up, so that runs of a few epochs have a valid schedule."""
 SMALL_FAST = ["--model.net.init_args.width", "8"]
 """configs/cifar_fast.yaml's DavidNet at width 8 (ghost BatchNorm needs batches of a multiple of 16)."""
-CALM_AIR_GROUPS = json.dumps([
-    {"params": ["net.group*.conv*.weight"], "optimizer": {"class_path": "lit_digits.optim.Muon", "init_args": {
-        "momentum": 0.6, "ns_steps": 3, "normalize_weights": True}}, "lr_schedule": {
-        "class_path": "lit_digits.schedules.LinearDecay", "init_args": {"lr": 0.24}}},
-    {"params": ["net.head.weight"], "lr_schedule": {"class_path": "lit_digits.schedules.LinearDecay",
-                                                     "init_args": {"lr": 13.4}}, "weight_decay": 3e-6},
-    {"params": ["net.whiten.bias"], "lr_schedule": {"class_path": "lit_digits.schedules.LinearDecay",
-                                                     "init_args": {"lr": 1.06, "end_epoch": 3}}},
-])  # fmt: skip
-SMALL_AIR = ["--model.net.init_args.widths", "[8, 16, 256]", "--data.batch_size", "20",
-             "--model.lr_schedule.init_args.lr", "1.06", "--model.param_groups", CALM_AIR_GROUPS]  # fmt: skip
+SMALL_AIR = ["--model.net.init_args.widths", "[8, 16, 256]", "--data.batch_size", "20"]
 """configs/cifar_air.yaml's network at widths 8/16/256 (its last width scales its logits), 5 steps an epoch
-on the tiny CIFAR-10, with its groups' SGD rates / 100: at the recipe's, batches of 16-20 noise images
-can diverge, depending on the order of float sums."""
+on the tiny CIFAR-10; its SGD rates, per example, sum 20 examples a step (those of the recipe's 2000
+would diverge on batches of noise images)."""
 QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"]
 
 

@@ -44,9 +44,9 @@ class RecordSamples(Callback):
         self.step_losses.append(float(outputs["loss"]))
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:  # before the model logs the epoch
-        counts = pl_module.train_counts
-        self.training = {"loss_sum": float(pl_module.train_loss_sum), "batches": counts["batches"],
-                         "correct": int(pl_module.train_correct), "images": counts["images"]}  # fmt: skip
+        figures = pl_module.figures
+        self.training = {"loss_sum": float(figures.loss_sum), "batches": figures.counts["batches"],
+                         "correct": int(figures.correct), "images": figures.counts["images"]}  # fmt: skip
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
         if trainer.sanity_checking:

@@ -11,9 +11,11 @@ import yaml
 from cli_helpers import CONFIGS, SMALL_AIR
 
 from lit_digits import CIFAR10DataModule, ImageClassifier, LitDigitsError
-from lit_digits.models.test_time import averaged_views
+from lit_digits.cli import LitDigitsCLI
+from lit_digits.models.views import averaged_views
 from lit_digits.nets import AirbenchNet
 from lit_digits.optim import CombinedOptimizer, Muon, ParamGroup
+from lit_digits.optim.summed_loss import SummedLoss
 from lit_digits.schedules import Constant, LinearDecay
 
 
@@ -149,15 +151,56 @@ def test_config_fits_and_its_checkpoint_tests_and_loads_without_code(cifar_dir, 
                                 str(cifar_dir), *SMALL_AIR, "--ckpt_path", "best", cwd=tmp_path)  # fmt: skip
     assert tested.returncode == 0, tested.stderr
     assert "test_acc" in tested.stdout
+    assert "each SGD step sums 20 examples' gradients, not its 2000" in run.stderr  # the batch-size rule, said
 
 
 def test_config_reads_like_the_reference_hyperparameters():
     config = yaml.safe_load((CONFIGS / "cifar_air.yaml").read_text())
     model, data = config["model"]["init_args"], config["data"]["init_args"]
     assert config["trainer"]["max_epochs"] == 8 and data["batch_size"] == 2000 and data["flip"] == "alternating"
-    assert model["label_smoothing"] == 0.2 and model["tta_flip"] and model["tta_translate"]
+    assert model["label_smoothing"] == 0.2
+    assert model["techniques"] == [{"class_path": "lit_digits.models.AveragedViews",
+                                    "init_args": {"flip": True, "translate": True}}]  # fmt: skip
+    assert model["summed_loss"] == {"batch_size": 2000, "weight_decay": 2e-6}  # wd = 2e-6 * batch_size
+    rates = [model["lr_schedule"], *(group["lr_schedule"] for group in model["param_groups"])]
+    assert [rate["init_args"]["lr"] for rate in rates] == [0.053, 0.24, 0.67, 0.053]  # bias_lr, Muon's, head_lr
     muon = model["param_groups"][0]["optimizer"]["init_args"]
     assert (muon["momentum"], muon["ns_steps"], muon["normalize_weights"]) == (0.6, 3, True)
+
+
+def config_model(tmp_path, monkeypatch, *args: str) -> ImageClassifier:
+    """configs/cifar_air.yaml's model, as the command line builds it."""
+    monkeypatch.chdir(tmp_path)
+    config = ["--config", str(CONFIGS / "cifar_air.yaml"), "--trainer.logger", "false", *args]
+    return LitDigitsCLI(args=config, run=False).model
+
+
+MEAN_LOSS_RATES = [106.0, 1340.0, 106.0, 0.24]
+"""The rates cifar_air.yaml wrote before it was written in airbench's terms, per group (BatchNorm
+biases, head, whitening bias, Muon's filters): bias_lr 0.053 x 2000, head_lr 0.67 x 2000, Muon's 0.24."""
+MEAN_LOSS_WEIGHT_DECAYS = [3.7736e-05, 2.985e-06, 3.7736e-05, 0.0]
+"""And its weight decays: 2e-6 / bias_lr, 2e-6 / head_lr, 2e-6 / bias_lr, none."""
+
+
+def test_airbench_terms_convert_to_the_mean_loss_values_the_config_wrote_before(tmp_path, monkeypatch):
+    optimizer, _ = config_model(tmp_path, monkeypatch).optimizer_and_scheduler(25, 8, examples_per_step=2000)
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx(MEAN_LOSS_RATES)
+    assert [g["weight_decay"] for g in optimizer.param_groups] == pytest.approx(MEAN_LOSS_WEIGHT_DECAYS, rel=1e-4)
+
+
+def test_another_batch_size_keeps_the_rates_per_example_as_the_reference_code_does(tmp_path, monkeypatch):
+    model = config_model(tmp_path, monkeypatch, "--data.batch_size", "500")
+    optimizer, _ = model.optimizer_and_scheduler(25, 8, examples_per_step=500)
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([106 / 4, 1340 / 4, 106 / 4, 0.24])
+    assert [g["weight_decay"] for g in optimizer.param_groups] == pytest.approx(MEAN_LOSS_WEIGHT_DECAYS, rel=1e-4)
+    unsaid, _ = model.optimizer_and_scheduler(25, 8)  # report and loops that give no batch: the published one
+    assert [g["lr"] for g in unsaid.param_groups] == pytest.approx(MEAN_LOSS_RATES)
+
+
+def test_summed_loss_refuses_a_group_that_starts_at_rate_0():
+    model = recipe(summed_loss=SummedLoss(batch_size=20, weight_decay=2e-6), lr_schedule=LinearDecay(0.0))
+    with pytest.raises(LitDigitsError, match="starts at rate 0"):
+        model.optimizer_and_scheduler(10, 8)
 
 
 def test_report_draws_every_groups_schedule_from_the_config(tmp_path, in_process):

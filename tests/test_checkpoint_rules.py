@@ -39,6 +39,7 @@ FIELDS = {
     "lr_schedule": ("hyper_parameters", "lr_schedule"),
     "param group optimizer": ("hyper_parameters", "param_groups", 0, "optimizer"),
     "param group lr_schedule": ("hyper_parameters", "param_groups", 0, "lr_schedule"),
+    "technique": ("hyper_parameters", "techniques", 0),
     "inside the network's arguments": ("hyper_parameters", "net", "init_args", "stem"),
     "data module class": ("datamodule_hyper_parameters", "_class_path"),
 }
@@ -61,6 +62,7 @@ def crafted(run: Path, folder: Path, field: tuple, value) -> Path:
     is ``_class_path``), saved as ``folder/crafted.ckpt``."""
     contents = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
     contents["hyper_parameters"]["param_groups"] = [{"params": ["net.*"]}]
+    contents["hyper_parameters"]["techniques"] = [{"class_path": "lit_digits.models.AveragedViews", "init_args": {}}]
     target = contents
     for key in field[:-1]:
         target = target[key]

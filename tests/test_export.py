@@ -11,6 +11,7 @@ from torch import nn
 
 from lit_digits.cli import LitDigitsCLI
 from lit_digits.export import FORMATS, DeployedClassifier, export, run_exported
+from lit_digits.models import AveragedViews
 
 NETWORKS = {
     "mnist": [],
@@ -50,7 +51,8 @@ def randomized(model: nn.Module) -> nn.Module:
 def test_every_shipped_network_exports_to_files_that_give_pytorchs_probabilities(config, test_time_views, tmp_path):
     args = ["--config", str(CONFIGS / f"{config}.yaml"), *NETWORKS[config], "--trainer.logger", "false"]
     model = randomized(LitDigitsCLI(args=args, run=False).model)
-    model.tta_flip = model.tta_translate = test_time_views
+    model.techniques = [t for t in model.techniques if not isinstance(t, AveragedViews)]
+    model.techniques += [AveragedViews(flip=True, translate=True)] if test_time_views else []
     deployed = DeployedClassifier(model.eval(), test_time_views).eval()
     shape = (1, 28, 28) if config.startswith("mnist") else (3, 32, 32)
     for format, suffix in FORMATS.items():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lit_digits"
 LAYERS = [
-    {"errors", "spec", "schedules", "accelerators", "precision", "lightning_internals", "checkpoints"},
+    {"errors", "spec", "schedules", "technique", "accelerators", "precision", "lightning_internals", "checkpoints"},
     {"nets", "data", "optim"},
     {"models"},
     {"callbacks", "runs"},

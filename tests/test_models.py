@@ -18,6 +18,7 @@ from lit_digits import (
     MNISTDataModule,
     TPUConvNet,
 )
+from lit_digits.models import Compile
 from lit_digits.nets import MLP, ConvNet, ResNet9
 from lit_digits.schedules import Constant, EpochDecay, ExponentialDecay, LinearDecay, PiecewiseLinear, Triangular
 
@@ -256,26 +257,33 @@ def test_channels_last_callback_trains_with_nhwc_weights(cifar_dir):
     assert torch.isfinite(trainer.callback_metrics["val_loss"])
 
 
+def compiled(model: ImageClassifier) -> bool | None:
+    """Whether the model's ``Compile`` technique compiled its networks; None without one."""
+    return next((t.compiled for t in model.techniques if isinstance(t, Compile)), None)
+
+
 @pytest.mark.slow
 def test_compiled_and_uncompiled_models_share_checkpoints(mnist_dir, tmp_path):
     torch.manual_seed(0)
-    compiled = ImageClassifier(net=MLP(hidden=[16]), compile=True)
+    model = ImageClassifier(net=MLP(hidden=[16]), compile=True)
     trainer = L.Trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=0, logger=False,
                         enable_progress_bar=False, default_root_dir=tmp_path)  # fmt: skip
-    trainer.fit(compiled, MNISTDataModule(mnist_dir, batch_size=16))  # a Path, stored as str
-    assert compiled.net_compiled
+    trainer.fit(model, MNISTDataModule(mnist_dir, batch_size=16))  # a Path, stored as str
+    assert compiled(model)
     trainer.save_checkpoint(tmp_path / "compiled.ckpt")
     plain = ImageClassifier.load_from_checkpoint(tmp_path / "compiled.ckpt", net=MLP(hidden=[16]), compile=False)
-    assert not plain.net_compiled and plain.state_dict().keys() == compiled.state_dict().keys()
-    for name, value in compiled.state_dict().items():
+    assert compiled(plain) is None and plain.state_dict().keys() == model.state_dict().keys()
+    for name, value in model.state_dict().items():
         torch.testing.assert_close(plain.state_dict()[name], value, rtol=0, atol=0, msg=name)
     again = ImageClassifier(net=MLP(hidden=[16]), compile=True)
     again.load_state_dict(plain.state_dict())  # and back: the same keys
     as_saved = ImageClassifier.load_from_checkpoint(tmp_path / "compiled.ckpt", net=MLP(hidden=[16]))  # as report does
-    assert as_saved.compile_net and not as_saved.net_compiled  # compiled only once a Trainer runs it
+    assert compiled(as_saved) is False  # compiled only once a Trainer runs it
 
 
 @pytest.mark.slow
 def test_unknown_compile_mode_is_refused():
-    with pytest.raises(LitDigitsError, match="compile_mode must be one of default, reduce-overhead, max-autotune"):
+    with pytest.raises(
+        LitDigitsError, match="compile_mode in older configs\\) must be one of default, reduce-overhead, max-autotune"
+    ):
         TPUConvNet(compile=True, compile_mode="fastest")

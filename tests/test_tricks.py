@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from lit_digits import CIFAR10DataModule, DavidNet, LitDigitsError
+from lit_digits.models import AveragedViews, Compile, WeightAverage
 from lit_digits.models.averaging import update_average
 from lit_digits.nets import ResNet9
 from lit_digits.nets.ghost_batch_norm import GhostBatchNorm
@@ -145,9 +146,11 @@ def test_bias_parameters_get_the_learning_rate_factor_and_the_weight_decay_divid
         (lambda: ResNet9(activation="gelu"), "activation must be one of relu, celu"),
         (lambda: ResNet9(ghost_batch_splits=0), "ghost_batch_splits must be at least 1"),
         (lambda: ResNet9(celu_alpha=0), "celu_alpha must be positive"),
-        (lambda: DavidNet(ema_decay=1.0), r"ema_decay must be in \[0, 1\)"),
+        (lambda: DavidNet(ema_decay=1.0), r"WeightAverage needs a decay in \(0, 1\).*got 1.0"),
         (lambda: DavidNet(ema_every_n_steps=0), "ema_every_n_steps must be at least 1"),
-        (lambda: DavidNet(bias_lr_factor=0), "bias_lr_factor must be positive"),
+        (lambda: WeightAverage(decay=0.99, every_n_steps=0), "every_n_steps >= 1"),
+        (lambda: DavidNet(bias_lr_factor=0), "bias_lr_factor > 0"),
+        (lambda: DavidNet(ema_decay=0.9, techniques=[WeightAverage()]), "techniques name one kind twice"),
     ],
 )
 def test_trick_settings_out_of_range_are_refused(make, message):
@@ -161,4 +164,14 @@ def test_fast_recipe_compiles_under_bf16_autocast(cifar_dir):
     trainer = L.Trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=1, precision="bf16-mixed", logger=False,
                         enable_checkpointing=False, enable_progress_bar=False)  # fmt: skip
     trainer.fit(model, CIFAR10DataModule(cifar_dir, batch_size=32))
-    assert model.net_compiled and torch.isfinite(trainer.callback_metrics["val_loss"])
+    (compiling,) = [t for t in model.techniques if isinstance(t, Compile)]
+    assert compiling.compiled and torch.isfinite(trainer.callback_metrics["val_loss"])
+
+
+def test_older_flat_options_switch_on_the_same_technique_objects_with_the_same_checkpoint_keys():
+    flat = DavidNet(net=ResNet9(width=8), ema_decay=0.99, ema_every_n_steps=5, tta_flip=True)
+    named = DavidNet(net=ResNet9(width=8), techniques=[WeightAverage(0.99, 5), AveragedViews(flip=True)])
+    settings = [(type(t).__name__, vars(t)) for t in flat.techniques]
+    assert settings == [(type(t).__name__, vars(t)) for t in named.techniques]
+    assert flat.state_dict().keys() == named.state_dict().keys()
+    assert "ema_steps" in named.state_dict() and "ema_net.0.0.weight" in named.state_dict()

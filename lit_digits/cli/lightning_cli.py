@@ -27,6 +27,7 @@ from lit_digits.data import DEFAULT_DATA_DIR, ImageDataModule
 from lit_digits.errors import LitDigitsError, cause_of
 from lit_digits.lightning_internals import CheckpointHyperParameters, parse_without_validation
 from lit_digits.models import ImageClassifier
+from lit_digits.models.compatibility import LATER_ARGUMENTS
 from lit_digits.precision import RECIPE_PRECISIONS, choose_precision, recorded_precision
 from lit_digits.runs.checkpoint_files import AtomicCheckpointIO, AtomicXLACheckpointIO, newest_checkpoint
 from lit_digits.runs.folders import RunConfig, RunLogger
@@ -306,6 +307,7 @@ class LitDigitsCLI(CheckpointHyperParameters, LightningCLI):
         hyper_parameters.pop("_instantiator", None)
         if not hyper_parameters:
             return
+        hyper_parameters = {**LATER_ARGUMENTS, **hyper_parameters}  # what a checkpoint predates: the defaults
         if "_class_path" in hyper_parameters:
             hyper_parameters = {"class_path": hyper_parameters.pop("_class_path"), "dict_kwargs": hyper_parameters}
         self.parser.exit_on_error = False  # a refusal names the checkpoint

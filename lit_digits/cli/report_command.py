@@ -47,4 +47,5 @@ def recipe_schedule(config_args: list[str], out: Path) -> Path:
     epochs = cli.trainer.max_epochs
     steps_per_epoch = cli.datamodule.steps_per_epoch(cli.trainer)  # as a fit of this config counts them
     title = f"{cli.run_name()} ({type(cli.model).__name__}): {epochs} epochs x {steps_per_epoch} steps"
-    return planned_learning_rates(cli.model, steps_per_epoch, epochs, title, out)
+    examples = cli.datamodule.examples_per_step(cli.trainer)
+    return planned_learning_rates(cli.model, steps_per_epoch, epochs, examples, title, out)

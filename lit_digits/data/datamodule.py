@@ -128,6 +128,11 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
         batches = min(batches, limit) if isinstance(limit, int) else int(batches * limit)
         return max(1, math.ceil(batches / trainer.accumulate_grad_batches))
 
+    def examples_per_step(self, trainer: Trainer) -> int:
+        """The training examples of one optimizer step: a batch on each process, for each
+        accumulated batch (the mean loss of a step is theirs)."""
+        return self.batch_size * trainer.num_devices * trainer.num_nodes * trainer.accumulate_grad_batches
+
     def training_images(self, count: int) -> torch.Tensor:
         """The first ``count`` images of the training split as floats in [0, 1], as read, before
         any augmentation (after ``setup("fit")``): what a network's data-fitted layers learn from."""

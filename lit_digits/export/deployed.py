@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from lit_digits.models import ImageClassifier
-from lit_digits.models.test_time import averaged_views
+from lit_digits.technique import evaluate_with
 
 
 class DeployedClassifier(nn.Module):
@@ -16,8 +16,8 @@ class DeployedClassifier(nn.Module):
 
     Args:
         model: the trained recipe module.
-        test_time_views: average over the views the recipe validates with (``tta_flip``,
-            ``tta_translate``); without, the network sees each image once.
+        test_time_views: evaluate as the recipe validates, through its techniques (its test-time
+            views); without, the network sees each image once.
     """
 
     def __init__(self, model: ImageClassifier, test_time_views: bool = False) -> None:
@@ -25,9 +25,8 @@ class DeployedClassifier(nn.Module):
         self.net = model.evaluation_net
         self.register_buffer("input_mean", model.mean.detach().clone().float())
         self.register_buffer("input_std", model.std.detach().clone().float())
-        self.flip = test_time_views and model.tta_flip
-        self.translate = test_time_views and model.tta_translate
+        self.techniques = list(model.techniques) if test_time_views else []
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        logits = averaged_views(self.net, (images - self.input_mean) / self.input_std, self.flip, self.translate)
+        logits = evaluate_with(self.techniques, self.net, (images - self.input_mean) / self.input_std)
         return logits.float().softmax(dim=-1)

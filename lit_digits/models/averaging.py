@@ -1,7 +1,13 @@
 """An exponential moving average of a network's weights."""
 
+import copy
+from typing import Any
+
 import torch
 from torch import nn
+
+from lit_digits.errors import LitDigitsError
+from lit_digits.technique import Technique
 
 
 @torch.no_grad()
@@ -24,3 +30,34 @@ def blend_every(average: nn.Module, current: nn.Module, steps: torch.Tensor, dec
     steps += 1
     due = steps % every == 0
     update_average(average, current, due * (1 - decay**every))
+
+
+class WeightAverage(Technique):
+    """Keep an exponential moving average of the network's weights and BatchNorm statistics, and
+    validate, test and predict with it (Page's bag of tricks: ``decay`` 0.99, every 5 steps).
+
+    Args:
+        decay: per step.
+        every_n_steps: blend the network in every this many steps, by ``1 - decay ** every_n_steps``.
+
+    Checkpoint keys: ``ema_net.*`` (the average) and ``ema_steps`` (the steps counted, on the device,
+    so that every step runs the same graph).
+    """
+
+    def __init__(self, decay: float = 0.99, every_n_steps: int = 1) -> None:
+        if not 0 < decay < 1 or every_n_steps < 1:
+            raise LitDigitsError(
+                "WeightAverage needs a decay in (0, 1) and every_n_steps >= 1 (model.ema_decay and "
+                f"model.ema_every_n_steps in older configs), got {decay} and {every_n_steps}"
+            )
+        self.decay, self.every_n_steps = decay, every_n_steps
+
+    def attach(self, model: Any) -> None:
+        model.ema_net = copy.deepcopy(model.net).requires_grad_(False)
+        model.register_buffer("ema_steps", torch.zeros((), dtype=torch.int64))
+
+    def before_training_step(self, model: Any) -> None:
+        blend_every(model.ema_net, model.net, model.ema_steps, self.decay, self.every_n_steps)
+
+    def evaluation_net(self, model: Any, net: nn.Module) -> nn.Module:
+        return model.ema_net

@@ -1,6 +1,10 @@
 """BatchNorm kept in float32 when Lightning casts a whole model to half precision."""
 
+from typing import Any
+
 from torch import nn
+
+from lit_digits.technique import Technique
 
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
@@ -12,3 +16,10 @@ def batch_norm_to_float32(model: nn.Module) -> None:
     for module in model.modules():
         if isinstance(module, BATCH_NORMS):
             module.float()
+
+
+class Float32BatchNorm(Technique):
+    """``batch_norm_to_float32`` at the start of every stage, after Lightning's cast."""
+
+    def on_stage_start(self, model: Any) -> None:
+        batch_norm_to_float32(model)

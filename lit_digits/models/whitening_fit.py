@@ -1,11 +1,14 @@
 """Fitting a network's patch-whitening layers to the first training images of its data module."""
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
 from lit_digits.nets.whitening import PatchWhitening
+from lit_digits.technique import Technique
 
 
 def fit_whitening(model: nn.Module, datamodule: object, mean: torch.Tensor, std: torch.Tensor) -> None:
@@ -22,3 +25,11 @@ def fit_whitening(model: nn.Module, datamodule: object, mean: torch.Tensor, std:
     normalized = (images - mean.cpu()) / std.cpu()
     for layer in layers:
         layer.fit(normalized[: layer.fit_images])
+
+
+class FitWhitening(Technique):
+    """``fit_whitening`` when a fit sets up, with the module's own normalization."""
+
+    def setup(self, model: Any, stage: str, datamodule: Any) -> None:
+        if stage == "fit":
+            fit_whitening(model, datamodule, model.mean, model.std)

@@ -12,6 +12,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.optim.combined import CombinedOptimizer
+from lit_digits.optim.summed_loss import SummedLoss
 from lit_digits.schedules import LRSchedule
 from lit_digits.spec import build, factory
 
@@ -56,6 +57,8 @@ def make_optimizer(
     steps_per_epoch: int,
     epochs: int,
     bias_lr_factor: float = 1.0,
+    summed_loss: SummedLoss | None = None,
+    examples_per_step: int | None = None,
 ) -> tuple[Optimizer, LambdaLR]:
     """The optimizer over ``named_parameters`` (the trainable ones) and a per-step scheduler that
     gives each parameter group its schedule's rate.
@@ -64,7 +67,9 @@ def make_optimizer(
     ``bias_lr_factor``, those named ``*bias`` among them form a group of their own with that
     times the rate and 1/that of the weight decay. Groups without an optimizer of their own
     join ``optimizer`` as parameter groups; where several optimizers result, they are stepped
-    together (:class:`CombinedOptimizer`).
+    together (:class:`CombinedOptimizer`). With ``summed_loss``, the groups of ``optimizer`` are
+    converted from the reference's terms at ``examples_per_step`` examples a step (``None``: the
+    reference's batch).
     """
     chosen, rest = _split(named_parameters, groups)
     weights = [p for name, p in rest if bias_lr_factor == 1 or not name.endswith("bias")]
@@ -93,6 +98,10 @@ def make_optimizer(
         factor = torch_group.get("lr_factor", 1.0)
         torch_group["lr"] = factor
         torch_group["weight_decay"] = torch_group.get("weight_decay", 0.0) / factor
+    if summed_loss is not None and default_groups:
+        examples = examples_per_step or summed_loss.batch_size
+        defaults = combined.param_groups[: len(default_groups)]
+        summed_loss.convert(defaults, [s for _, s in default_groups], examples, steps_per_epoch, epochs)
     rates = [_per_step(schedule, steps_per_epoch, epochs) for schedule in schedules]
     return combined, LambdaLR(combined, rates)
 
