@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from lit_digits.errors import LitDigitsError
+
 Logits = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -63,3 +65,11 @@ def evaluate_with(techniques: Iterable[Technique], net: nn.Module, x: torch.Tens
     for technique in reversed(list(techniques)):
         logits = partial(technique.evaluate, logits)
     return logits(x)
+
+
+def check_one_of_each(techniques: Iterable[Technique]) -> None:
+    """Raise ``LitDigitsError`` if two techniques are of one kind."""
+    kinds = [type(t).__name__ for t in techniques]
+    if len(set(kinds)) < len(kinds):
+        raise LitDigitsError(f"the model's techniques name one kind twice ({', '.join(kinds)}); keep one of each, "
+                             "in techniques or in the older flat options (compile, ema_decay, tta_flip, ...)")  # fmt: skip

@@ -110,6 +110,15 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
         checked = CheckedCheckpoint.read(checkpoint_path, trusted_modules)
         return load_checked(super(ImageDataModule, checked.data_class(cls)).load_from_checkpoint, checked, **kwargs)
 
+    def check_channels(self, in_channels: int, model: str) -> None:
+        """Raise ``LitDigitsError`` unless this data set's images have ``in_channels`` channels, as ``model`` takes."""
+        channels, height, width = self.image_shape
+        if channels != in_channels:
+            raise LitDigitsError(
+                f"{model} takes {in_channels}-channel images but {type(self).__name__} gives {channels}-channel "
+                f"{height}x{width} ones; pick a model (or a checkpoint) made for this data set"
+            )
+
     @property
     def image_reader(self) -> ImageReader:
         """How ``predict``, ``serve`` and ``demo`` read an image file for this data set's model."""

@@ -1,7 +1,6 @@
 """The recipe module: a network, its optimization, its steps and metrics; the techniques it runs."""
 
 import inspect
-import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -23,50 +22,44 @@ from lit_digits.models.hyper_parameters import record_hyper_parameters
 from lit_digits.models.non_finite import NonFiniteGuard
 from lit_digits.models.precision import Float32BatchNorm
 from lit_digits.models.random_state import restore_random_state, save_random_state
-from lit_digits.models.training_figures import TrainingFigures
+from lit_digits.models.schedule_span import schedule_span
+from lit_digits.models.training_figures import TrainingFigures, write_step_figures
 from lit_digits.models.whitening_fit import FitWhitening
-from lit_digits.optim.groups import ParamGroup, as_param_group, check_groups, learning_rates, make_optimizer
+from lit_digits.optim.groups import ParamGroup, as_param_group, check_groups, make_optimizer
 from lit_digits.optim.summed_loss import SummedLoss, as_summed_loss
 from lit_digits.schedules import Constant, LRSchedule
 from lit_digits.spec import build, factory, spec
-from lit_digits.technique import Technique, evaluate_with
+from lit_digits.technique import Technique, check_one_of_each, evaluate_with
 
 Batch = tuple[torch.Tensor, torch.Tensor]
-log = logging.getLogger(__name__)
 ADAM = spec(torch.optim.Adam)
 CONSTANT_LR = spec(Constant)
 
 
 class ImageClassifier(LightningModule):
-    """A recipe: a network, an optimizer and a learning-rate schedule, for images in [0, 1], and the
-    techniques it runs.
+    """A recipe: a network, its optimizer and learning-rate schedule, for images in [0, 1], and the
+    techniques it runs (``lit_digits.technique``).
 
     Args:
         net: maps normalized images (N x C x H x W) to ``num_classes`` logits.
-        optimizer: called with the trainable parameters; its own learning rate is replaced by
-            ``lr_schedule``'s before every step.
+        optimizer: called with the trainable parameters; ``lr_schedule`` sets its rate every step.
         lr_schedule: the learning rate of every optimizer step (``lit_digits.schedules``).
-        mean, std: per-channel input normalization, buffers saved in the checkpoint, so a
-            checkpoint alone classifies raw images.
+        mean, std: per-channel input normalization, buffers in the checkpoint: a checkpoint alone
+            classifies raw images.
         label_smoothing: of the cross-entropy loss.
-        techniques: what the recipe adds to the steps (``lit_digits.technique``): a weight
-            average, test-time views, compile (``lit_digits.models``). Every recipe also fits its
-            patch whitening, keeps BatchNorm in float32 and stops on a non-finite loss.
-        bias_lr_factor: train the parameters named ``*bias`` at this times the rate and 1/this of
-            the weight decay (Page's bag of tricks: 64, with BatchNorm's scale fixed at 1).
-        param_groups: parameters, chosen by name, with an optimizer, a schedule or a weight decay
-            of their own (:class:`~lit_digits.optim.ParamGroup`); ``optimizer`` trains the rest.
-        summed_loss: ``optimizer``'s rates and weight decay in the terms of a reference that sums
-            its loss over the batch (:class:`~lit_digits.optim.summed_loss.SummedLoss`).
+        techniques: a weight average, test-time views, compile (``lit_digits.models``). Every recipe
+            also fits its patch whitening, keeps BatchNorm in float32 and stops on a non-finite loss.
+        bias_lr_factor: the parameters named ``*bias`` train at this times the rate and 1/this of the
+            weight decay (Page's bag of tricks).
+        param_groups: parameters, by name, with an optimizer, a schedule or a weight decay of their
+            own (:class:`~lit_digits.optim.ParamGroup`); ``optimizer`` trains the rest.
+        summed_loss: ``optimizer``'s rates and weight decay in the terms of a reference that sums its
+            loss over the batch (:class:`~lit_digits.optim.summed_loss.SummedLoss`).
         compile, compile_mode, ema_decay, ema_every_n_steps, tta_flip, tta_translate: 0.1.0's
             spelling of ``Compile``, ``WeightAverage`` and ``AveragedViews`` (``models/compatibility.py``).
 
-    ``net``, ``optimizer`` and ``lr_schedule`` may be class-path specs, as the recipes' defaults are.
-    Logged: ``train_loss_step`` and the learning rates (every ``log_every_n_steps`` steps, named as
-    Lightning's ``LearningRateMonitor`` names them), ``train_loss``, ``train_acc``, ``val_loss``,
-    ``val_acc``, ``test_loss``, ``test_acc`` (per epoch). The training figures are two running sums
-    on the device, in the step's own graph, logged at the epoch's end: no step waits for the host
-    or pays for logging bookkeeping (docs/speed.md).
+    Logged: ``train_loss_step`` and the learning rates every ``log_every_n_steps`` steps;
+    ``train_loss``, ``train_acc``, ``val_*`` and ``test_*`` per epoch (``TrainingFigures``).
     """
 
     def __init__(
@@ -104,10 +97,7 @@ class ImageClassifier(LightningModule):
         self.label_smoothing = label_smoothing
         flags = flag_techniques(compile, compile_mode, ema_decay, ema_every_n_steps, tta_flip, tta_translate)
         self.techniques = [FitWhitening(), Float32BatchNorm(), NonFiniteGuard(), *flags, *map(build, techniques)]
-        kinds = [type(t).__name__ for t in self.techniques]
-        if len(set(kinds)) < len(kinds):
-            raise LitDigitsError(f"the model's techniques name one kind twice ({', '.join(kinds)}); keep one of each, "
-                                 "in techniques or in the older flat options (compile, ema_decay, tta_flip, ...)")  # fmt: skip
+        check_one_of_each(self.techniques)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
         for technique in self.techniques:
@@ -148,13 +138,8 @@ class ImageClassifier(LightningModule):
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self._attached_trainer(), "datamodule", None)
-        shape = datamodule.image_shape if isinstance(datamodule, ImageDataModule) else None
-        in_channels = getattr(self.net, "in_channels", self.mean.shape[1])
-        if shape is not None and shape[0] != in_channels:
-            raise LitDigitsError(
-                f"{type(self).__name__} takes {in_channels}-channel images but {type(datamodule).__name__} gives "
-                f"{shape[0]}-channel {shape[1]}x{shape[2]} ones; pick a model (or a checkpoint) made for this data set"
-            )
+        if isinstance(datamodule, ImageDataModule):
+            datamodule.check_channels(getattr(self.net, "in_channels", self.mean.shape[1]), type(self).__name__)
         self._each("setup", stage, datamodule)
 
     def _attached_trainer(self) -> Any:
@@ -186,17 +171,7 @@ class ImageClassifier(LightningModule):
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         """The optimizer, with a scheduler stepped every optimizer step over the data module's steps."""
-        epochs, datamodule = self.trainer.max_epochs, self.trainer.datamodule
-        if epochs is None or epochs < 0:
-            raise LitDigitsError("the learning-rate schedule needs --trainer.max_epochs (a number of epochs) to be set")
-        if not isinstance(datamodule, ImageDataModule):
-            raise LitDigitsError("the learning-rate schedule counts its steps from a lit_digits data module "
-                                 "(lit_digits.MNISTDataModule, CIFAR10DataModule or an ImageDataModule); fit with one")  # fmt: skip
-        steps_per_epoch, examples = datamodule.steps_per_epoch(self.trainer), datamodule.examples_per_step(self.trainer)
-        if self.summed_loss is not None and examples != self.summed_loss.batch_size:
-            log.info(f"model.summed_loss: the reference's rates hold per example, so each SGD step sums {examples} "
-                     f"examples' gradients, not its {self.summed_loss.batch_size} (docs/airbench.md)")  # fmt: skip
-        optimizer, scheduler = self.optimizer_and_scheduler(steps_per_epoch, epochs, examples)
+        optimizer, scheduler = self.optimizer_and_scheduler(*schedule_span(self.trainer, self.summed_loss))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def _on_stage_start(self) -> None:
@@ -235,14 +210,8 @@ class ImageClassifier(LightningModule):
         return every > 0 and self.global_step % every == 0
 
     def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
-        """At logging steps, write the step's loss and the next step's learning rates: values the step
-        has already computed, so no step graph changes (``self.log`` in the step would put its
-        bookkeeping into every step, or compile extra XLA graphs); then the techniques'."""
         if self.logging_step():
-            rates = learning_rates(self.optimizers(use_pl_optimizer=False))
-            metrics = {"train_loss_step": float(outputs["loss"]), **rates, "epoch": self.current_epoch}
-            for logger in self.loggers:
-                logger.log_metrics(metrics, self.global_step)
+            write_step_figures(self, outputs["loss"])
         self._each("on_train_batch_end", batch_idx)
 
     def _evaluate(self, batch: Batch, stage: str, accuracy: MulticlassAccuracy) -> None:

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric
 
+from lit_digits.optim.groups import learning_rates
+
 
 class TrainingFigures(nn.Module):
     """Two running sums on the device (the loss, the correct predictions), added to in the step's
@@ -67,3 +69,13 @@ class TrainingFigures(nn.Module):
         if metrics:
             self.train_loss.reset()
             self.train_acc.reset()
+
+
+def write_step_figures(model: Any, loss: torch.Tensor) -> None:
+    """Write a logging step's loss and the next step's learning rates to ``model``'s loggers: values
+    the step has already computed, so no step graph changes (``self.log`` in the step would put its
+    bookkeeping into every step, or compile extra XLA graphs)."""
+    rates = learning_rates(model.optimizers(use_pl_optimizer=False))
+    metrics = {"train_loss_step": float(loss), **rates, "epoch": model.current_epoch}
+    for logger in model.loggers:
+        logger.log_metrics(metrics, model.global_step)
