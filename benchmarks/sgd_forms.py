@@ -53,8 +53,8 @@ def main() -> None:
             cli = LitDigitsCLI(args=["--config", config, "--trainer.logger", "false"], run=False)  # no run folder
         model, epochs = cli.model, cli.trainer.max_epochs
         per_epoch = cli.datamodule.steps_per_epoch(cli.trainer)
-        rates = [model.learning_rate(step, per_epoch, epochs) for step in range(per_epoch * epochs)]
-        torch_sgd = model.make_optimizer([torch.zeros(1)])
+        rates = [model.optimization.lr_schedule(step, per_epoch, epochs) for step in range(per_epoch * epochs)]
+        torch_sgd = model.optimization.make_optimizer([torch.zeros(1)])
         settings = {k: torch_sgd.defaults[k] for k in ("momentum", "nesterov")}
         torch_sgd.param_groups[0]["weight_decay"] = 0.0
         ours = steps_taken(torch_sgd, rates)
@@ -63,7 +63,7 @@ def main() -> None:
         peak = max(range(len(rates)), key=rates.__getitem__)
         late = ratios[per_epoch:]
         print(f"| {config} | {ours[peak] / reference[peak]:.3f} | {min(late):.3f}, {max(late):.3f} | "
-              f"{sum(ours) / sum(reference):.4f} | {model.learning_rate(1, per_epoch, epochs):.5f} (ours: "
+              f"{sum(ours) / sum(reference):.4f} | {model.optimization.lr_schedule(1, per_epoch, epochs):.5f} (ours: "
               f"{rates[0]:g}) |")  # fmt: skip
 
 

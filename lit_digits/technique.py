@@ -59,6 +59,21 @@ class Technique:
         return net(x)
 
 
+def evaluation_net_of(techniques: Iterable[Technique], model: Any, net: nn.Module) -> nn.Module:
+    """The network that validates, tests and predicts: ``net``, or the techniques' choice (a weight average)."""
+    for technique in techniques:
+        net = technique.evaluation_net(model, net)
+    return net
+
+
+def attached_trainer(model: Any) -> Any:
+    """The Trainer running ``model``, or None (``load_from_checkpoint``, a module used alone)."""
+    try:
+        return model.trainer
+    except RuntimeError:  # Lightning's answer for a module no Trainer runs
+        return None
+
+
 def evaluate_with(techniques: Iterable[Technique], net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``net``'s logits for ``x`` through each technique's ``evaluate``, the first listed outermost."""
     logits: Logits = net

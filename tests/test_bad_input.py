@@ -186,7 +186,7 @@ def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path, in_process
         ("mnist", "--model.std", "[0]", "std > 0"),
         ("mnist", "--model.ema_decay", "1.0", "WeightAverage needs a decay in (0, 1)"),
         ("mnist", "--model.ema_every_n_steps", "0", "ema_every_n_steps must be at least 1"),
-        ("mnist", "--model.bias_lr_factor", "0", "bias_lr_factor > 0"),
+        ("mnist", "--model.bias_lr_factor", "0", "bias_lr_factor must be > 0"),
         ("mnist", "--data.init_args.flip", "sideways", "flip must be true, false or alternating"),
         ("mnist", "--trainer.accelerator", "banana", "'banana' is not an accelerator; pick auto, cpu, gpu"),
         ("mnist", "--ckpt_path", "nowhere.ckpt", "checkpoint nowhere.ckpt not found"),

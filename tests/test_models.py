@@ -223,7 +223,7 @@ def test_learning_rates_are_logged_per_parameter_group_as_the_schedule_gives_the
         rows = [row for row in csv.DictReader(table) if row["lr-SGD/pg1"]]
     assert [int(row["step"]) for row in rows] == [2, 4, 6, 8, 10, 12]
     for row in rows:  # each logged step's own rate; the biases' group at 4x it
-        rate = model.learning_rate(int(row["step"]), steps_per_epoch=6, epochs=2)
+        rate = model.optimization.lr_schedule(int(row["step"]), steps_per_epoch=6, epochs=2)
         assert float(row["lr-SGD/pg1"]) == pytest.approx(rate)
         assert float(row["lr-SGD/pg2"]) == pytest.approx(4 * rate)
 

@@ -149,7 +149,7 @@ def test_bias_parameters_get_the_learning_rate_factor_and_the_weight_decay_divid
         (lambda: DavidNet(ema_decay=1.0), r"WeightAverage needs a decay in \(0, 1\).*got 1.0"),
         (lambda: DavidNet(ema_every_n_steps=0), "ema_every_n_steps must be at least 1"),
         (lambda: WeightAverage(decay=0.99, every_n_steps=0), "every_n_steps >= 1"),
-        (lambda: DavidNet(bias_lr_factor=0), "bias_lr_factor > 0"),
+        (lambda: DavidNet(bias_lr_factor=0), "bias_lr_factor must be > 0"),
         (lambda: DavidNet(ema_decay=0.9, techniques=[WeightAverage()]), "techniques name one kind twice"),
     ],
 )

@@ -17,44 +17,34 @@ from torchmetrics.classification import MulticlassAccuracy
 from lit_digits.checkpoints import CheckedCheckpoint, load_checked
 from lit_digits.data import ImageDataModule
 from lit_digits.errors import LitDigitsError
+from lit_digits.models.always_on import always_on
 from lit_digits.models.compatibility import flag_techniques
 from lit_digits.models.hyper_parameters import record_hyper_parameters
-from lit_digits.models.non_finite import NonFiniteGuard
-from lit_digits.models.precision import Float32BatchNorm
-from lit_digits.models.random_state import restore_random_state, save_random_state
+from lit_digits.models.random_state import restore_run_state, save_run_state
 from lit_digits.models.schedule_span import schedule_span
-from lit_digits.models.training_figures import TrainingFigures, write_step_figures
-from lit_digits.models.whitening_fit import FitWhitening
-from lit_digits.optim.groups import ParamGroup, as_param_group, check_groups, make_optimizer
-from lit_digits.optim.summed_loss import SummedLoss, as_summed_loss
-from lit_digits.schedules import Constant, LRSchedule
-from lit_digits.spec import build, factory, spec
-from lit_digits.technique import Technique, check_one_of_each, evaluate_with
+from lit_digits.models.training_figures import TrainingFigures, is_logging_step, write_step_figures
+from lit_digits.optim.groups import ParamGroup
+from lit_digits.optim.optimization import ADAM, CONSTANT_LR, Optimization
+from lit_digits.optim.summed_loss import SummedLoss
+from lit_digits.schedules import LRSchedule
+from lit_digits.spec import build
+from lit_digits.technique import Technique, attached_trainer, check_one_of_each, evaluate_with, evaluation_net_of
 
 Batch = tuple[torch.Tensor, torch.Tensor]
-ADAM = spec(torch.optim.Adam)
-CONSTANT_LR = spec(Constant)
 
 
 class ImageClassifier(LightningModule):
-    """A recipe: a network, its optimizer and learning-rate schedule, for images in [0, 1], and the
-    techniques it runs (``lit_digits.technique``).
+    """A recipe: a network, its optimization (``lit_digits.optim.optimization``), for images in [0, 1],
+    and the techniques it runs (``lit_digits.technique``).
 
     Args:
         net: maps normalized images (N x C x H x W) to ``num_classes`` logits.
-        optimizer: called with the trainable parameters; ``lr_schedule`` sets its rate every step.
-        lr_schedule: the learning rate of every optimizer step (``lit_digits.schedules``).
-        mean, std: per-channel input normalization, buffers in the checkpoint: a checkpoint alone
-            classifies raw images.
+        optimizer, lr_schedule, bias_lr_factor, param_groups, summed_loss: the optimization
+            (:class:`~lit_digits.optim.optimization.Optimization`).
+        mean, std: per-channel input normalization, kept in the checkpoint.
         label_smoothing: of the cross-entropy loss.
-        techniques: a weight average, test-time views, compile (``lit_digits.models``). Every recipe
+        techniques: a weight average, test-time views, compile (``lit_digits.models``); every recipe
             also fits its patch whitening, keeps BatchNorm in float32 and stops on a non-finite loss.
-        bias_lr_factor: the parameters named ``*bias`` train at this times the rate and 1/this of the
-            weight decay (Page's bag of tricks).
-        param_groups: parameters, by name, with an optimizer, a schedule or a weight decay of their
-            own (:class:`~lit_digits.optim.ParamGroup`); ``optimizer`` trains the rest.
-        summed_loss: ``optimizer``'s rates and weight decay in the terms of a reference that sums its
-            loss over the batch (:class:`~lit_digits.optim.summed_loss.SummedLoss`).
         compile, compile_mode, ema_decay, ema_every_n_steps, tta_flip, tta_translate: 0.1.0's
             spelling of ``Compile``, ``WeightAverage`` and ``AveragedViews`` (``models/compatibility.py``).
 
@@ -83,25 +73,21 @@ class ImageClassifier(LightningModule):
         tta_translate: bool = False,
     ) -> None:
         super().__init__()
-        if not 0 <= label_smoothing <= 1 or bias_lr_factor <= 0:
-            raise LitDigitsError(f"label_smoothing must be in [0, 1] and bias_lr_factor > 0, got {label_smoothing} "
-                                 f"and {bias_lr_factor}")  # fmt: skip
+        if not 0 <= label_smoothing <= 1:
+            raise LitDigitsError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
         if len(mean) != len(std) or not all(s > 0 for s in std):
             raise LitDigitsError(f"mean and std need one value per channel and std > 0, got {mean} and {std}")
         record_hyper_parameters(self, inspect.currentframe())
         self.net = build(net)
-        self.make_optimizer, self.lr_schedule = factory(optimizer), build(lr_schedule)
-        self.param_groups = [as_param_group(group) for group in param_groups]
-        check_groups(self._trainable_parameters(), self.param_groups)
-        self.bias_lr_factor, self.summed_loss = bias_lr_factor, as_summed_loss(summed_loss)
+        self.optimization = Optimization.of(optimizer, lr_schedule, param_groups, bias_lr_factor, summed_loss,
+                                            self._trainable_parameters())  # fmt: skip
         self.label_smoothing = label_smoothing
         flags = flag_techniques(compile, compile_mode, ema_decay, ema_every_n_steps, tta_flip, tta_translate)
-        self.techniques = [FitWhitening(), Float32BatchNorm(), NonFiniteGuard(), *flags, *map(build, techniques)]
+        self.techniques = [*always_on(), *flags, *map(build, techniques)]
         check_one_of_each(self.techniques)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-        for technique in self.techniques:
-            technique.attach(self)
+        self._each("attach")
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.figures = TrainingFigures()
@@ -111,10 +97,8 @@ class ImageClassifier(LightningModule):
         cls, checkpoint_path: Path | str | IO[bytes], map_location: Any = None, strict: bool | None = None,
         trusted_modules: Iterable[str] = (), **kwargs: Any,
     ) -> "ImageClassifier":  # fmt: skip
-        """The model a checkpoint holds, of the class it names (a subclass of this one), built only
-        once every class it names passes ``lit_digits.checkpoints``' rules: lit_digits', torch's and
-        torchvision's, and those of ``trusted_modules`` (your own package's); any other raises
-        ``LitDigitsError``. ``kwargs`` override the saved arguments, as in Lightning's."""
+        """The model a checkpoint holds, built once every class it names passes ``lit_digits.checkpoints``'
+        rules (``trusted_modules``: your own packages); ``kwargs`` override the saved arguments."""
         checked = CheckedCheckpoint.read(checkpoint_path, trusted_modules)
         load = super(ImageClassifier, checked.model_class(cls)).load_from_checkpoint
         return load_checked(load, checked, map_location=map_location, strict=strict, **kwargs)
@@ -127,51 +111,34 @@ class ImageClassifier(LightningModule):
     @property
     def evaluation_net(self) -> nn.Module:
         """The network that validates, tests and predicts: ``net``, or the techniques' choice (a weight average)."""
-        net = self.net
-        for technique in self.techniques:
-            net = technique.evaluation_net(self, net)
-        return net
+        return evaluation_net_of(self.techniques, self, self.net)
 
     def _each(self, hook: str, *args: Any) -> None:
         for technique in self.techniques:
             getattr(technique, hook)(self, *args)
 
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self._attached_trainer(), "datamodule", None)
+        datamodule = getattr(attached_trainer(self), "datamodule", None)
         if isinstance(datamodule, ImageDataModule):
             datamodule.check_channels(getattr(self.net, "in_channels", self.mean.shape[1]), type(self).__name__)
         self._each("setup", stage, datamodule)
 
-    def _attached_trainer(self) -> Any:
-        """The Trainer running this module, or None (``load_from_checkpoint``, a module used alone)."""
-        try:
-            return self.trainer
-        except RuntimeError:  # Lightning's answer for a module no Trainer runs
-            return None
-
     def configure_model(self) -> None:
-        if (trainer := self._attached_trainer()) is not None:  # load_from_checkpoint calls it without one
+        if (trainer := attached_trainer(self)) is not None:  # load_from_checkpoint calls it without one
             self._each("configure_model", trainer)
-
-    def learning_rate(self, step: int, steps_per_epoch: int, epochs: int) -> float:
-        """The rate of ``lr_schedule`` (the parameters no group takes) at optimizer step ``step``."""
-        return self.lr_schedule(step, steps_per_epoch, epochs)
 
     def optimizer_and_scheduler(
         self, steps_per_epoch: int, epochs: int, examples_per_step: int | None = None
     ) -> tuple[torch.optim.Optimizer, LambdaLR]:
-        """The optimizer over the trainable parameters, and a per-step scheduler giving each parameter
-        group its schedule's rate; ``examples_per_step`` for ``summed_loss`` (``None``: its batch)."""
-        return make_optimizer(self._trainable_parameters(), self.param_groups, self.make_optimizer, self.lr_schedule,
-                              steps_per_epoch, epochs, self.bias_lr_factor, self.summed_loss,
-                              examples_per_step)  # fmt: skip
+        """The optimizer over the trainable parameters and its per-step scheduler (``Optimization.build``)."""
+        return self.optimization.build(self._trainable_parameters(), steps_per_epoch, epochs, examples_per_step)
 
     def _trainable_parameters(self) -> list[tuple[str, nn.Parameter]]:
         return [(name, p) for name, p in self.named_parameters() if p.requires_grad]
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         """The optimizer, with a scheduler stepped every optimizer step over the data module's steps."""
-        optimizer, scheduler = self.optimizer_and_scheduler(*schedule_span(self.trainer, self.summed_loss))
+        optimizer, scheduler = self.optimizer_and_scheduler(*schedule_span(self.trainer, self.optimization.summed_loss))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def _on_stage_start(self) -> None:
@@ -204,13 +171,8 @@ class ImageClassifier(LightningModule):
         self.figures.restart(metrics=True)
         self._each("on_train_start")
 
-    def logging_step(self) -> bool:
-        """Whether the step just taken is one whose figures are written (``log_every_n_steps``)."""
-        every = self.trainer.log_every_n_steps
-        return every > 0 and self.global_step % every == 0
-
     def on_train_batch_end(self, outputs: dict[str, torch.Tensor], batch: Batch, batch_idx: int) -> None:
-        if self.logging_step():
+        if is_logging_step(self):
             write_step_figures(self, outputs["loss"])
         self._each("on_train_batch_end", batch_idx)
 
@@ -232,13 +194,7 @@ class ImageClassifier(LightningModule):
         return self(batch[0]).float().softmax(dim=-1)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record the model class and the random state, so a resumed run continues exactly."""
-        checkpoint["lit_digits_model"] = type(self).__name__
-        save_random_state(checkpoint)
+        save_run_state(checkpoint, self)  # the class's name and the random state, for an exact resume
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        saved = checkpoint.get("lit_digits_model")
-        if saved is not None and saved != type(self).__name__:
-            raise LitDigitsError(f"the checkpoint holds a {saved}, not a {type(self).__name__}; "
-                                 "use the config (or --model) it was trained with")  # fmt: skip
-        restore_random_state(checkpoint)
+        restore_run_state(checkpoint, self)

@@ -4,6 +4,7 @@ import math
 from typing import Any
 
 from lit_digits.errors import LitDigitsError
+from lit_digits.models.training_figures import is_logging_step
 from lit_digits.technique import Technique
 
 
@@ -22,7 +23,7 @@ class NonFiniteGuard(Technique):
         self.checked_steps = model.global_step
 
     def on_train_batch_end(self, model: Any, batch_idx: int) -> None:
-        if not (model.logging_step() or batch_idx + 1 == model.trainer.num_training_batches):
+        if not (is_logging_step(model) or batch_idx + 1 == model.trainer.num_training_batches):
             return
         if not math.isfinite(model.figures.loss_sum.item()):  # a read of the sum, not a new graph to run (XLA)
             raise LitDigitsError(

@@ -5,8 +5,9 @@ from typing import Any
 from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 
-from lit_digits.models.classifier import ADAM, ImageClassifier
+from lit_digits.models.classifier import ImageClassifier
 from lit_digits.nets import ConvNet
+from lit_digits.optim.optimization import ADAM
 from lit_digits.schedules import ExponentialDecay, LRSchedule
 from lit_digits.spec import spec
 

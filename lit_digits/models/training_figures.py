@@ -79,3 +79,9 @@ def write_step_figures(model: Any, loss: torch.Tensor) -> None:
     metrics = {"train_loss_step": float(loss), **rates, "epoch": model.current_epoch}
     for logger in model.loggers:
         logger.log_metrics(metrics, model.global_step)
+
+
+def is_logging_step(model: Any) -> bool:
+    """Whether the step ``model`` just took is one whose figures are written (``log_every_n_steps``)."""
+    every = model.trainer.log_every_n_steps
+    return every > 0 and model.global_step % every == 0
