@@ -4,15 +4,18 @@ import pytest
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from lit_digits import CIFAR10DataModule, MNISTDataModule
+from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
 from lit_digits.data.augment import (
+    colour_jitter,
     crop,
     cutout,
     flip,
+    random_colour_jitter,
     random_crop,
     random_cutout,
     random_flip,
 )
+from lit_digits.data.cifar import CIFAR10_MEAN, CIFAR10_STD
 
 
 @pytest.fixture
@@ -93,3 +96,35 @@ def test_mnist_defaults_do_not_augment():
     dm = MNISTDataModule()
     x = torch.rand(4, 1, 28, 28)
     assert torch.equal(dm.augment(x), x)
+
+
+def test_colour_jitter_shifts_and_scales_each_normalized_image_as_hiverge_does(batch):
+    mean, std = torch.tensor(CIFAR10_MEAN), torch.tensor(CIFAR10_STD)
+    shift, scale = torch.linspace(-0.14, 0.14, 6), torch.linspace(0.87, 1.13, 6)
+    normalized = (batch - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+    expected = (normalized + shift.view(6, 1, 1, 1)) * scale.view(6, 1, 1, 1)  # the reference, on normalized images
+    got = (colour_jitter(batch, shift, scale, mean, std) - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+    torch.testing.assert_close(got, expected)
+
+
+def test_random_colour_jitter_draws_one_shift_and_scale_per_image_within_its_ranges():
+    mean, std = torch.zeros(1), torch.ones(1)
+    x = torch.zeros(1000, 1, 4, 4)  # a black image: the jitter leaves scale * shift, the same in every pixel
+    out = random_colour_jitter(x, brightness=0.2, contrast=0.1, mean=mean, std=std)
+    per_image = out.flatten(1)
+    assert torch.equal(per_image.amin(dim=1), per_image.amax(dim=1))
+    assert per_image.abs().max() <= 0.2 * 1.1 and per_image.std() > 0.05
+    ones = random_colour_jitter(torch.ones(1000, 1, 2, 2), brightness=0.0, contrast=0.1, mean=mean, std=std)
+    assert 0.9 <= ones.min() < 0.92 and 1.08 < ones.max() <= 1.1  # the scale alone, uniform in 1 +- 0.1
+
+
+def test_the_data_module_jitters_training_batches_only_when_asked(batch):
+    dm = CIFAR10DataModule(crop_padding=0, flip=False, cutout_size=0, brightness=0.14, contrast=0.13)
+    assert not torch.equal(dm.augment(batch), batch)
+    assert torch.equal(CIFAR10DataModule(crop_padding=0, flip=False, cutout_size=0).augment(batch), batch)
+
+
+@pytest.mark.parametrize(("brightness", "contrast"), [(-0.1, 0.0), (0.0, -0.1), (0.0, 1.0)])
+def test_a_jitter_out_of_range_is_refused(brightness, contrast):
+    with pytest.raises(LitDigitsError, match=r"contrast must be in \[0, 1\)"):
+        CIFAR10DataModule(brightness=brightness, contrast=contrast)

@@ -41,6 +41,15 @@ def cutout(x: torch.Tensor, size: int, top: torch.Tensor, left: torch.Tensor, fi
     return torch.where(square, fill.to(x.dtype)[None, :, None, None], x)
 
 
+def colour_jitter(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor, mean: torch.Tensor,
+                  std: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    """Shift each image's brightness by ``shift`` and scale its contrast by ``scale`` (N each), both of
+    the normalized image (x - mean) / std (C values each): that image becomes (it + shift) * scale,
+    as hiverge's batch colour jitter makes it. Nothing is clipped."""
+    mean, std = mean.to(x.dtype).view(1, -1, 1, 1), std.to(x.dtype).view(1, -1, 1, 1)
+    return mean + scale.view(-1, 1, 1, 1) * (x - mean + shift.view(-1, 1, 1, 1) * std)
+
+
 def _offsets(n: int, high: int, device: torch.device) -> torch.Tensor:
     return torch.randint(0, high + 1, (n,), device=device)
 
@@ -60,3 +69,13 @@ def random_cutout(x: torch.Tensor, size: int, fill: torch.Tensor) -> torch.Tenso
     """Cut out one square per image, wholly inside it (DavidNet's cutout)."""
     n, _, h, w = x.shape
     return cutout(x, size, _offsets(n, h - size, x.device), _offsets(n, w - size, x.device), fill)
+
+
+def random_colour_jitter(x: torch.Tensor, brightness: float, contrast: float, mean: torch.Tensor,
+                         std: torch.Tensor) -> torch.Tensor:  # fmt: skip
+    """``colour_jitter`` with a shift uniform in [-brightness, brightness] and a scale uniform in
+    [1 - contrast, 1 + contrast], drawn for each image."""
+    n = x.shape[0]
+    shift = (torch.rand(n, device=x.device) * 2 - 1) * brightness
+    scale = (torch.rand(n, device=x.device) * 2 - 1) * contrast + 1
+    return colour_jitter(x, shift, scale, mean, std)

@@ -35,6 +35,7 @@ class CIFAR10DataModule(ImageDataModule):
     image_shape = (3, 32, 32)
     train_size = 50_000
     mean = CIFAR10_MEAN
+    std = CIFAR10_STD
 
     def __init__(
         self,

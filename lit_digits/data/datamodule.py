@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from lit_digits.checkpoints import CheckedCheckpoint, load_checked
 from lit_digits.data.augment import flip as flip_where
-from lit_digits.data.augment import random_crop, random_cutout, random_flip
+from lit_digits.data.augment import random_colour_jitter, random_crop, random_cutout, random_flip
 from lit_digits.data.image_files import ImageFiles, ImageReader
 from lit_digits.data.in_memory import InMemoryImages, keep_batch
 from lit_digits.errors import LitDigitsError
@@ -48,6 +48,10 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
             run's seed). The draw travels with each batch, as a third tensor.
         cutout_size: fill one random square of this side per training image with the data
             set's mean colour; 0 turns it off.
+        brightness, contrast: colour jitter of each training image, after the crop and flips, as
+            hiverge's record recipe makes it: a brightness shift uniform in +-``brightness`` and a
+            contrast scale uniform in 1 +- ``contrast``, both of the image normalized by the data
+            set's ``mean`` and ``std`` (``augment.colour_jitter``); 0 turns each off.
         predict_path: an image file, a folder of images or a glob, for ``predict``.
     """
 
@@ -55,6 +59,8 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
     image_shape: tuple[int, int, int]
     mean: tuple[float, ...]
     """Per-channel mean in [0, 1], the fill colour of cutout."""
+    std: tuple[float, ...]
+    """Per-channel standard deviation in [0, 1], the unit of the colour jitter."""
     train_size: int
     """Images in the published training split."""
     mnist_digits = False
@@ -70,6 +76,8 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
         flip: bool | str = False,
         cutout_size: int = 0,
         predict_path: str | None = None,
+        brightness: float = 0.0,
+        contrast: float = 0.0,
     ) -> None:
         super().__init__()
         if flip not in (True, False, "alternating"):
@@ -78,8 +86,10 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
             raise LitDigitsError(f"batch_size must be at least 1, got {batch_size}")
         if padding_mode not in ("reflect", "constant", "replicate", "circular"):
             raise LitDigitsError(f"padding_mode must be reflect, constant, replicate or circular, got {padding_mode!r}")
-        if crop_padding < 0 or cutout_size < 0 or val_size < 0:
-            raise LitDigitsError("crop_padding, cutout_size and val_size must not be negative")
+        if crop_padding < 0 or cutout_size < 0 or val_size < 0 or brightness < 0 or not 0 <= contrast < 1:
+            raise LitDigitsError("crop_padding, cutout_size, val_size and brightness must not be negative, and "
+                                 f"contrast must be in [0, 1); got {crop_padding}, {cutout_size}, {val_size}, "
+                                 f"{brightness} and {contrast}")  # fmt: skip
         side = min(self.image_shape[1:])
         if crop_padding >= side or cutout_size > side:
             raise LitDigitsError(
@@ -95,6 +105,7 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
         self.padding_mode = padding_mode
         self.flip = flip
         self.cutout_size = cutout_size
+        self.brightness, self.contrast = brightness, contrast
         self.predict_path = predict_path
         self._splits: dict[str, Split] = {}
         self._mirrored: torch.Tensor | None = None  # each training image's drawn side (alternating flip)
@@ -233,6 +244,9 @@ class ImageDataModule(LightningDataModule, metaclass=ABCMeta):
             x = random_flip(x)
         elif self.flip == "alternating":  # the whole batch in odd epochs; the parity as data: one XLA graph
             x = torch.where(torch.full((), epoch % 2, dtype=torch.bool, device=x.device), x.flip(-1), x)
+        if self.brightness or self.contrast:
+            mean, std = torch.tensor(self.mean, device=x.device), torch.tensor(self.std, device=x.device)
+            x = random_colour_jitter(x, self.brightness, self.contrast, mean, std)
         if self.cutout_size:
             x = random_cutout(x, self.cutout_size, torch.tensor(self.mean, device=x.device))
         return x

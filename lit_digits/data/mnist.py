@@ -34,6 +34,7 @@ class MNISTDataModule(ImageDataModule):
     image_shape = (1, 28, 28)
     train_size = 60_000
     mean = (0.1307,)
+    std = (0.3081,)
     mnist_digits = True
 
     @property
