@@ -32,6 +32,16 @@ def test_network_is_airbenchs_with_frozen_whitening_and_batch_norm_scales():
     assert torch.equal(filters[:, :, 1, 1], torch.eye(256)) and filters.sum() == 256
 
 
+def test_the_conv_groups_may_have_an_activation_of_their_own():
+    net = AirbenchNet(
+        widths=(8, 16, 16), group_activation="silu"
+    )  # hiverge's: SiLU in the groups, GELU after whitening
+    assert isinstance(net.act, torch.nn.GELU)
+    groups = [net.group1, net.group2, net.group3]
+    assert all(isinstance(act, torch.nn.SiLU) for group in groups for act in (group.act1, group.act2))
+    assert all(isinstance(group.act1, torch.nn.GELU) for group in [AirbenchNet(widths=(8, 16, 16)).group1])
+
+
 def test_whitening_filters_are_the_patch_eigenvectors_and_their_negatives():
     net = AirbenchNet()
     images = torch.randn(50, 3, 32, 32)

@@ -47,7 +47,8 @@ class AirbenchNet(nn.Sequential):
     and a trained bias; three :class:`ConvGroup` blocks whose convolutions start as the
     identity; BatchNorm with PyTorch momentum 0.4 (the reference's 0.6 is Keras's), eps
     1e-12 and its scale frozen at 1; GELU; an unbiased head with unit-variance weights,
-    its logits divided by the last width.
+    its logits divided by the last width. ``group_activation`` gives the conv groups another
+    activation than the one after the whitening (hiverge's record recipe: SiLU there, GELU here).
 
     The parameter names the recipe's optimizer groups select: ``whiten.bias``,
     ``group{1,2,3}.conv{1,2}.weight`` (the filters), ``group{1,2,3}.norm{1,2}.bias`` and
@@ -59,6 +60,7 @@ class AirbenchNet(nn.Sequential):
         widths: Sequence[int] = (64, 256, 256),
         kernel_size: int = 3,
         activation: str = "gelu",
+        group_activation: str | None = None,
         whitening_patch_size: int = 2,
         whitening_eps: float = 5e-4,
         whitening_images: int = 5000,
@@ -78,7 +80,7 @@ class AirbenchNet(nn.Sequential):
         self.whiten = whiten
         self.act = make_activation(activation)
         for i, (c, w) in enumerate(zip(c_in, widths), 1):
-            self.add_module(f"group{i}", ConvGroup(c, w, kernel_size, activation, bn))
+            self.add_module(f"group{i}", ConvGroup(c, w, kernel_size, group_activation or activation, bn))
         self.pool = nn.MaxPool2d(3)
         self.flatten = nn.Flatten()
         self.head = nn.Linear(widths[-1], num_classes, bias=False)

@@ -5,7 +5,7 @@ from torch import nn
 
 from lit_digits.errors import LitDigitsError
 
-ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "none": nn.Identity}
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "sigmoid": nn.Sigmoid, "none": nn.Identity}
 
 
 def activation(name: str) -> nn.Module:
