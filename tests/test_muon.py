@@ -52,11 +52,14 @@ def test_update_matches_torch_muon_on_a_flattened_filter_bank(bf16_newton_schulz
     assert (ours - theirs).norm() / moved < 0.02  # bfloat16 Newton-Schulz, summed in another order
 
 
-def reference_step(p: torch.Tensor, g: torch.Tensor, buffer: torch.Tensor, lr: float, momentum: float) -> None:
+def reference_step(
+    p: torch.Tensor, g: torch.Tensor, buffer: torch.Tensor, lr: float, momentum: float, normalize: bool = True
+) -> None:
     """airbench94_muon.py's Muon step, as written there (nesterov, 3 Newton-Schulz steps, weight normalization)."""
     buffer.mul_(momentum).add_(g)
     g = g.add(buffer, alpha=momentum)
-    p.mul_(len(p) ** 0.5 / p.norm())
+    if normalize:
+        p.mul_(len(p) ** 0.5 / p.norm())
     x = g.reshape(len(g), -1).bfloat16()
     x /= x.norm() + 1e-7
     if x.size(0) > x.size(1):
@@ -77,6 +80,18 @@ def test_update_is_airbenchs_with_weight_normalization_on_a_4d_filter_bank(bf16_
     for g in grads:
         reference_step(expected, g, buffer, lr=0.24, momentum=0.6)
     assert torch.allclose(ours, expected, atol=1e-6)
+
+
+def test_weights_are_normalized_before_every_nth_update_only(bf16_newton_schulz):
+    start, grads = filters_and_gradients(5)
+    start = start * 3  # far from the normalized norm: a normalization shows
+    ours = train(Muon, start, grads, lr=0.24, momentum=0.6, ns_steps=3, normalize_weights=True, normalize_every=2)
+    expected, buffer = start.clone(), torch.zeros_like(start)
+    for update, g in enumerate(grads, 1):
+        reference_step(expected, g, buffer, lr=0.24, momentum=0.6, normalize=update % 2 == 0)
+    assert torch.allclose(ours, expected, atol=1e-5)
+    every = train(Muon, start, grads, lr=0.24, momentum=0.6, ns_steps=3, normalize_weights=True)
+    assert not torch.allclose(ours, every, atol=1e-3)
 
 
 @pytest.mark.parametrize("shape", [(64, 200), (200, 64)])

@@ -44,6 +44,8 @@ class Muon(Optimizer):
         normalize_weights: before each update, rescale ``p`` to Frobenius norm ``sqrt(len(p))``
             (airbench94's Muon, for filters followed by BatchNorm, whose output does not
             depend on their scale: the rescaling keeps the effective step size steady).
+        normalize_every: rescale only before every this many updates, the ``normalize_every``-th,
+            2 x ``normalize_every``-th, ... (hiverge's record recipe: 8); 1, before each.
         weight_decay: decoupled, as ``torch.optim.Muon``'s: ``p *= 1 - lr weight_decay``.
 
     The Newton-Schulz iterations run in bfloat16 where the device multiplies it natively
@@ -67,15 +69,23 @@ class Muon(Optimizer):
         eps: float = 1e-7,
         weight_decay: float = 0.0,
         normalize_weights: bool = False,
+        normalize_every: int = 1,
     ) -> None:
-        if lr < 0 or not 0 <= momentum < 1 or weight_decay < 0 or ns_steps < 1 or len(ns_coefficients) != 3:
+        if (
+            lr < 0
+            or not 0 <= momentum < 1
+            or weight_decay < 0
+            or min(ns_steps, normalize_every) < 1
+            or len(ns_coefficients) != 3
+        ):
             raise LitDigitsError(
-                "Muon needs lr >= 0, momentum in [0, 1), weight_decay >= 0, ns_steps >= 1 and three "
-                f"ns_coefficients; got {lr}, {momentum}, {weight_decay}, {ns_steps}, {list(ns_coefficients)}"
+                "Muon needs lr >= 0, momentum in [0, 1), weight_decay >= 0, ns_steps >= 1, normalize_every >= 1 and "
+                f"three ns_coefficients; got {lr}, {momentum}, {weight_decay}, {ns_steps}, {normalize_every}, "
+                f"{list(ns_coefficients)}"
             )
         defaults = {"lr": lr, "momentum": momentum, "nesterov": nesterov, "ns_steps": ns_steps,
                     "ns_coefficients": tuple(ns_coefficients), "eps": eps, "weight_decay": weight_decay,
-                    "normalize_weights": normalize_weights}  # fmt: skip
+                    "normalize_weights": normalize_weights, "normalize_every": normalize_every}  # fmt: skip
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -83,10 +93,11 @@ class Muon(Optimizer):
         loss = loss_of(closure)
         for group, p, state in with_gradients(self):
             if "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(p.grad)
+                state["momentum_buffer"], state["updates"] = torch.zeros_like(p.grad), 0
+            state["updates"] = state.get("updates", 0) + 1  # a count on the host: no device value read
             buffer = state["momentum_buffer"].mul_(group["momentum"]).add_(p.grad)
             update = p.grad.add(buffer, alpha=group["momentum"]) if group["nesterov"] else buffer
-            if group["normalize_weights"]:
+            if group["normalize_weights"] and state["updates"] % group.get("normalize_every", 1) == 0:
                 p.mul_(len(p) ** 0.5 / p.norm())
             if group["weight_decay"]:
                 p.mul_(1 - group["lr"] * group["weight_decay"])
