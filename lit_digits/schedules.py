@@ -1,7 +1,9 @@
 """Learning-rate schedules as values: a recipe passes one to its model, which sets the rate every step.
 
 Each schedule maps ``(step, steps_per_epoch, epochs)`` to the learning rate of that optimizer
-step; ``epochs`` is the trainer's ``max_epochs``. In a config::
+step; ``epochs`` is the fit's length: the trainer's ``max_epochs``, or, for a recipe named in steps
+(``max_epochs: null``, ``max_steps: N``), N steps' worth, a fraction too (``models.schedule_span``).
+In a config::
 
     lr_schedule:
       class_path: lit_digits.schedules.Triangular

@@ -19,6 +19,7 @@ from lit_digits import (
     TPUConvNet,
 )
 from lit_digits.models import Compile
+from lit_digits.models.schedule_span import epochs_run
 from lit_digits.nets import MLP, ConvNet, ResNet9
 from lit_digits.schedules import Constant, EpochDecay, ExponentialDecay, LinearDecay, PiecewiseLinear, Triangular
 
@@ -237,6 +238,27 @@ def test_the_schedule_spans_the_optimizer_steps_of_an_epoch_under_gradient_accum
     trainer.fit(model, datamodule)
     assert trainer.global_step == datamodule.steps_per_epoch(trainer) == steps
     assert trainer.optimizers[0].param_groups[0]["lr"] == 0.0  # the linear decay's end: the last step's, not later
+
+
+@pytest.mark.parametrize(("max_epochs", "max_steps", "epochs"), [(None, 9, 1.5), (2, -1, 2)])
+def test_a_fit_named_in_steps_ends_its_schedule_at_its_last_step(mnist_dir, max_epochs, max_steps, epochs):
+    model = ImageClassifier(net=MLP(hidden=[8]), optimizer=torch.optim.SGD, lr_schedule=LinearDecay(lr=1.0))
+    datamodule = MNISTDataModule(mnist_dir, batch_size=16)  # 96 training images: 6 steps an epoch
+    trainer = L.Trainer(max_epochs=max_epochs, max_steps=max_steps, limit_val_batches=0, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False)  # fmt: skip
+    assert epochs_run(trainer, 6) == epochs
+    trainer.fit(model, datamodule)
+    assert trainer.global_step == 6 * epochs
+    assert trainer.optimizers[0].param_groups[0]["lr"] == 0.0  # the linear decay's end, at the last step
+
+
+def test_max_steps_beside_max_epochs_cuts_a_run_short_and_leaves_its_schedule():
+    assert epochs_run(L.Trainer(max_epochs=3, max_steps=9, logger=False), 6) == 3
+
+
+def test_a_fit_without_a_length_is_refused():
+    with pytest.raises(LitDigitsError, match="set --trainer.max_epochs or --trainer.max_steps"):
+        epochs_run(L.Trainer(max_epochs=-1, logger=False), 6)
 
 
 def test_non_finite_loss_stops_training_and_names_the_step(cifar_dir):

@@ -75,6 +75,16 @@ def test_a_recipes_schedule_counts_the_steps_a_fit_takes_under_gradient_accumula
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_recipe_named_in_steps_draws_its_schedule_over_those_steps(tmp_path, monkeypatch):
+    drawn = {}
+    monkeypatch.setattr(report_command, "planned_learning_rates", lambda model, steps, epochs, *_: drawn.update(
+        steps=steps, epochs=epochs))  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    report_command.recipe_schedule(["--config", str(CONFIGS / "mnist.yaml"), "--trainer.max_epochs", "null",
+                                    "--trainer.max_steps", "1000"], tmp_path)  # fmt: skip
+    assert drawn == {"steps": 234, "epochs": 1000 / 234}  # 234 steps an epoch: 4.27 epochs
+
+
 def test_report_of_something_else_is_a_clear_error(tmp_path, in_process):
     result = in_process.run_cli("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 1

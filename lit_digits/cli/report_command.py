@@ -6,6 +6,7 @@ from pathlib import Path
 from lit_digits.cli.lightning_cli import LitDigitsCLI
 from lit_digits.cli.parser_errors import OneLineArgumentParser
 from lit_digits.cli.run_parser import run_parser
+from lit_digits.models.schedule_span import epochs_run
 from lit_digits.report.runs import run_report
 from lit_digits.report.schedule import planned_learning_rates
 
@@ -44,8 +45,8 @@ def recipe_schedule(config_args: list[str], out: Path) -> Path:
         cli = LitDigitsCLI(
             args=[*config_args, "--trainer.logger", "false"], run=False
         )  # no run folder: nothing to write
-    epochs = cli.trainer.max_epochs
     steps_per_epoch = cli.datamodule.steps_per_epoch(cli.trainer)  # as a fit of this config counts them
-    title = f"{cli.run_name()} ({type(cli.model).__name__}): {epochs} epochs x {steps_per_epoch} steps"
+    epochs = epochs_run(cli.trainer, steps_per_epoch)
+    title = f"{cli.run_name()} ({type(cli.model).__name__}): {epochs:g} epochs x {steps_per_epoch} steps"
     examples = cli.datamodule.examples_per_step(cli.trainer)
     return planned_learning_rates(cli.model, steps_per_epoch, epochs, examples, title, out)
