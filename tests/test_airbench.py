@@ -146,6 +146,17 @@ def test_recipe_trains_from_python_with_both_optimizers(cifar_dir):
     assert 0 <= trainer.callback_metrics["val_acc"] <= 1
 
 
+def test_the_record_recipe_after_it_trains_its_steps_to_a_rate_of_0(cifar_dir, tmp_path, in_process):
+    # configs/cifar_hiverge.yaml: 12 steps of batch 20 on the tiny CIFAR-10 (5 an epoch): 2.4 epochs
+    run = in_process.fit("cifar_hiverge", cifar_dir, *SMALL_AIR, "--trainer.max_epochs", "null", "--trainer.max_steps", "12",
+                         "--trainer.limit_train_batches", "1.0", "--trainer.log_every_n_steps", "1", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    with open(tmp_path / "runs" / "cifar_hiverge" / "version_0" / "metrics.csv") as table:
+        rows = [row for row in csv.DictReader(table) if row["lr-Muon"]]
+    assert int(rows[-1]["step"]) == 12 and float(rows[-1]["lr-Muon"]) == 0.0  # the linear decays end at max_steps
+    assert float(rows[0]["lr-Muon"]) == pytest.approx(0.205 * (1 - 1 / 12))
+
+
 def test_config_fits_and_its_checkpoint_tests_and_loads_without_code(cifar_dir, tmp_path, in_process):
     run = in_process.fit("cifar_air", cifar_dir, *SMALL_AIR, "--trainer.max_epochs", "2",
                          "--trainer.limit_train_batches", "1.0", "--trainer.log_every_n_steps", "2",
