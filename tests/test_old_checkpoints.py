@@ -10,6 +10,8 @@ import torch
 from cli_helpers import CONFIGS
 from conftest import write_cifar, write_mnist
 
+from lit_digits import ImageClassifier
+
 FIXTURES = Path(__file__).parent / "fixtures" / "runs_0.1.0"
 RUNS = {"mnist": (write_mnist, 16), "cifar_air": (write_cifar, 20)}
 """Each fixture run's config: what writes the tiny data set it was trained on, and its batch size."""
@@ -56,3 +58,12 @@ def test_old_run_resumes(old_run, lit_digits_main, capsys) -> None:
     epochs = [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()[1:]]
     assert set(epochs) == {"0", "1"}  # appended to the run's own metrics.csv
     assert sorted(p.name for p in run.parent.iterdir()) == ["version_0"]
+
+
+def test_arguments_added_since_are_recorded_only_when_given():
+    def recorded(**net_args) -> dict:
+        net = {"class_path": "lit_digits.nets.AirbenchNet", "init_args": {"widths": [8, 16, 16], **net_args}}
+        return ImageClassifier(net=net).hparams["net"]["init_args"]
+
+    assert "group_activation" not in recorded(group_activation=None)  # as a checkpoint from before it holds it
+    assert recorded(group_activation="silu")["group_activation"] == "silu"

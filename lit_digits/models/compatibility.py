@@ -4,11 +4,13 @@ where an older spelling of a recipe is read as today's.
 1. The flat options of 0.1.0 (``compile``, ``compile_mode``, ``ema_decay``, ``ema_every_n_steps``,
    ``tta_flip``, ``tta_translate``) are still arguments of ``ImageClassifier``, in checkpoints and
    configs alike, and switch on the technique objects that replaced them (``flag_techniques``).
-2. The arguments added after 0.1.0 (``LATER_ARGUMENTS``) are recorded in a checkpoint's
-   hyper-parameters only when given, so that an older checkpoint resumes into the hyper-parameters
+2. The arguments added after 0.1.0 (``LATER_ARGUMENTS``, and those of the classes a recipe names,
+   ``LATER_CLASS_ARGUMENTS``) are recorded in a checkpoint's hyper-parameters only when given, so that an older checkpoint resumes into the hyper-parameters
    it holds; and a checkpoint that lacks one had it at its default, whatever the config given with
    ``--ckpt_path`` says (``LitDigitsCLI.apply_checkpoint_hyper_parameters``).
 """
+
+from typing import Any
 
 from lit_digits.errors import LitDigitsError
 from lit_digits.models.averaging import WeightAverage
@@ -18,6 +20,24 @@ from lit_digits.technique import Technique
 
 LATER_ARGUMENTS = {"summed_loss": None, "techniques": []}
 """``ImageClassifier``'s arguments added after 0.1.0, with their defaults (rule 2)."""
+LATER_CLASS_ARGUMENTS = {"AirbenchNet": {"group_activation": None}, "Muon": {"normalize_every": 1}}
+"""The arguments added after 0.1.0 to lit_digits classes a recipe names (by class name), with their
+defaults (rule 2)."""
+
+
+def without_later_defaults(value: Any) -> Any:
+    """``value`` (hyper-parameters, or a part of them) without the ``LATER_CLASS_ARGUMENTS`` that its
+    lit_digits class-path specs hold at their defaults."""
+    if isinstance(value, list):
+        return [without_later_defaults(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    value = {key: without_later_defaults(item) for key, item in value.items()}
+    path, arguments = value.get("class_path"), value.get("init_args")
+    if isinstance(path, str) and path.startswith("lit_digits.") and isinstance(arguments, dict):
+        later = LATER_CLASS_ARGUMENTS.get(path.rsplit(".", 1)[-1], {})
+        value["init_args"] = {key: item for key, item in arguments.items() if key not in later or item != later[key]}
+    return value
 
 
 def flag_techniques(
