@@ -83,3 +83,11 @@ def runs_on_xla(accelerator: object) -> bool:
     if isinstance(accelerator, XLAAccelerator) or accelerator == "tpu":
         return True
     return accelerator in ("auto", None) and bool(_TORCH_XLA) and XLAAccelerator.is_available()
+
+
+def run_pending(device: torch.device) -> None:
+    """On an XLA device, run what is pending now, as its own graph (a cut); elsewhere nothing."""
+    if device.type == "xla":
+        import torch_xla
+
+        torch_xla.sync()

@@ -29,11 +29,13 @@ def final_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
 
 @pytest.mark.parametrize(
     ("config", "small"),
-    # cifar_fast: the weight average too; cifar_air: two optimizers, alternating flip
+    # cifar_fast: the weight average too; cifar_air: two optimizers, alternating flip; cifar_hiverge:
+    # colour jitter, and Muon's renormalization every 8th step, in epochs 1 and 2 (6 steps an epoch)
     [
         ("cifar", SMALL_DAVIDNET),
         ("cifar_fast", SMALL_FAST),
         ("cifar_air", [*SMALL_AIR, "--data.batch_size", "16"]),
+        ("cifar_hiverge", [*SMALL_AIR, "--data.batch_size", "16", "--trainer.max_steps", "-1"]),
     ],
 )
 def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_path, config, small):

@@ -3,6 +3,8 @@
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+from lit_digits.accelerators import run_pending
+
 
 def xla_compiles() -> tuple[int, float]:
     """How many XLA graphs this process has compiled so far, and the seconds that took."""
@@ -10,12 +12,6 @@ def xla_compiles() -> tuple[int, float]:
 
     data = met.metric_data("CompileTime")
     return (int(data[0]), data[1] / 1e9) if data else (0, 0.0)
-
-
-def _sync() -> None:
-    import torch_xla
-
-    torch_xla.sync()
 
 
 class XLAGraphCheck(Callback):
@@ -28,13 +24,12 @@ class XLAGraphCheck(Callback):
     - After each validation and test batch: one graph a batch (the last, partial batch has
       its own), where Lightning's single-device loop would leave the whole evaluation pending
       until its figures are read, one graph a run of it, unrolled over all its batches.
-    - When a training epoch starts: what the end of the previous one left pending (Lightning's
-      epoch figures and the reset of its metrics) runs as its own small graph, the same after
-      every epoch, rather than joining the first step's, which then differed from every other
-      step's. Before epoch 0 only the sanity check's is pending, so this graph compiles once
-      more, as epoch 1 starts (counted in epoch 1).
+    - When a training epoch starts: whatever is still pending runs as its own graph rather
+      than joining the first step's, which would then differ from every other step's. (The end
+      of an epoch, Lightning's epoch figures and metric resets, is cut where the training
+      figures reset: ``models.training_figures.EpochMean``.)
 
-    From epoch 2 on the count must stay put; a growth means something changes shape or
+    From epoch 1 on the count must stay put; a growth means something changes shape or
     value-dependent structure from step to step and is reported with a warning
     (``PT_XLA_DEBUG_LEVEL=1`` says why). Off XLA it does nothing.
     """
@@ -43,26 +38,23 @@ class XLAGraphCheck(Callback):
         self.counts: list[int] = []
 
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if pl_module.device.type == "xla":
-            if trainer.current_epoch > 0:
-                self._report(trainer.current_epoch - 1)
-            _sync()
+        if pl_module.device.type == "xla" and trainer.current_epoch > 0:
+            self._report(trainer.current_epoch - 1)
+        run_pending(pl_module.device)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if pl_module.device.type == "xla":
             self._report(trainer.current_epoch - 1)
 
     def on_validation_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: object) -> None:
-        if pl_module.device.type == "xla":
-            _sync()
+        run_pending(pl_module.device)
 
     def on_test_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: object) -> None:
-        if pl_module.device.type == "xla":
-            _sync()
+        run_pending(pl_module.device)
 
     def _report(self, epoch: int) -> None:
         count, seconds = xla_compiles()
         rank_zero_info(f"XLA compilations after epoch {epoch}: {count} ({seconds:.1f} s compiling)")
-        if epoch >= 2 and count > self.counts[-1]:
+        if epoch >= 1 and count > self.counts[-1]:
             rank_zero_warn(f"XLA compiled {count - self.counts[-1]} new graphs in epoch {epoch}")
         self.counts.append(count)

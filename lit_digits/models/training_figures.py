@@ -8,7 +8,21 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric
 
+from lit_digits.accelerators import run_pending
 from lit_digits.optim.groups import learning_rates
+
+
+class EpochMean(MeanMetric):
+    """A ``MeanMetric`` whose reset is a graph of its own on XLA: what is pending before it runs
+    first, then the reset. Lightning resets the epoch metrics right after computing and logging
+    the epoch's figures, with no hook between; this cut makes the end of every epoch the same
+    two graphs, the first epoch's start included (``TrainingFigures.restart``), so that they
+    compile in epoch 0 (docs/xla.md). Elsewhere it is ``MeanMetric``."""
+
+    def reset(self) -> None:
+        run_pending(self.device)
+        super().reset()
+        run_pending(self.device)
 
 
 class TrainingFigures(nn.Module):
@@ -28,7 +42,7 @@ class TrainingFigures(nn.Module):
         super().__init__()
         self.loss_sum, self.correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
         self.counts: Counter[str] = Counter()  # a dict: int attributes would cost each step __setattr__
-        self.train_loss, self.train_acc = MeanMetric(), MeanMetric()
+        self.train_loss, self.train_acc = EpochMean(), EpochMean()
 
     def start(self, device: torch.device) -> None:
         """New sums on ``device``, and the epoch metrics in float32 (after Lightning's cast)."""

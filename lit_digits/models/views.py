@@ -68,4 +68,5 @@ class SelectiveViews(Technique):
             return logits
         confidence = logits.float().softmax(dim=-1).amax(dim=-1)
         chosen = confidence.topk(unsure, largest=False, sorted=False).indices
-        return logits.index_copy(0, chosen, six_views(net, x[chosen]).to(logits.dtype))
+        # index_put, not index_copy: torch-xla 2.9 aborts on index_copy ("Check failed: buffer != nullptr")
+        return logits.index_put((chosen,), six_views(net, x[chosen]).to(logits.dtype))
