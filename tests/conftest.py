@@ -4,12 +4,11 @@ run of them; the command line run in this process."""
 import copy
 import logging
 import os
-import pickle
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers.tiny_data import write_cifar, write_mnist
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,54 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(int(threads))
 
 
-MNIST_SIZES = {"train": 96, "t10k": 40}
-CIFAR_PER_BATCH = 20
-
-
-def write_idx(path: Path, array: np.ndarray, magic: int) -> None:
-    """An IDX file: big-endian magic, one int32 per dimension, then uint8 data."""
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
-def write_cifar_batch(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    """A CIFAR-10 batch pickle: ``data`` uint8 N x 3072, ``labels`` a list of ints."""
-    with path.open("wb") as file:
-        pickle.dump({"data": images.reshape(len(images), -1), "labels": labels.tolist()}, file, protocol=2)
-
-
-def labelled_images(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Random images whose mean brightness encodes the label, so a model can learn them."""
-    labels = np.arange(n) % 10
-    images = rng.integers(0, 60, size=(n, *shape)) + labels.reshape(-1, *[1] * len(shape)) * 20
-    return images.astype(np.uint8), labels
-
-
-def write_mnist(root: Path) -> Path:
-    """A tiny MNIST copy in torchvision's layout under ``root``; returns ``root``."""
-    rng = np.random.default_rng(0)
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, n in MNIST_SIZES.items():
-        images, labels = labelled_images(rng, n, (28, 28))
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", images, 2051)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, 2049)
-    return root
-
-
 @pytest.fixture
 def mnist_dir(tmp_path: Path) -> Path:
     return write_mnist(tmp_path)
-
-
-def write_cifar(root: Path, per_batch: int = CIFAR_PER_BATCH) -> Path:
-    """A tiny CIFAR-10 copy in torchvision's layout under ``root``, ``per_batch`` images a batch file."""
-    rng = np.random.default_rng(0)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        write_cifar_batch(folder / name, *labelled_images(rng, per_batch, (3, 32, 32)))
-    return root
 
 
 @pytest.fixture
@@ -83,7 +37,7 @@ def cifar_dir(tmp_path: Path) -> Path:
 def fitted_run(tmp_path_factory) -> Path:
     """A finished one-epoch run of configs/mnist.yaml on tiny data, fit in this process (faster than
     a subprocess): ``WORK/runs/mnist/version_0``, with the data in ``WORK/data``."""
-    from cli_helpers import CONFIGS, QUICK
+    from helpers.cli import CONFIGS, QUICK
 
     from lit_digits.cli import LitDigitsCLI
 
@@ -117,8 +71,8 @@ def lit_digits_main(monkeypatch):
 
 @pytest.fixture
 def in_process(lit_digits_main, capsys):
-    """``in_process.run_cli(...)`` and ``in_process.fit(...)``: ``cli_helpers.run_cli`` and ``fit`` run in
-    this process (``cli_helpers.InProcess``), for tests that check the command, not a process."""
-    from cli_helpers import InProcess
+    """``in_process.run_cli(...)`` and ``in_process.fit(...)``: ``helpers.cli.run_cli`` and ``fit`` run in
+    this process (``helpers.cli.InProcess``), for tests that check the command, not a process."""
+    from helpers.cli import InProcess
 
     return InProcess(lit_digits_main, capsys)

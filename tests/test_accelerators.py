@@ -3,7 +3,7 @@
 import warnings
 
 import pytest
-from cli_helpers import CONFIGS
+from helpers.cli import CONFIGS
 
 from lit_digits import LitDigitsError, XLACPUAccelerator
 from lit_digits.accelerators import resolve_accelerator

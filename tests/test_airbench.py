@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
-from cli_helpers import CONFIGS, SMALL_AIR
+from helpers.cli import CONFIGS, SMALL_AIR
 
 from lit_digits import CIFAR10DataModule, ImageClassifier, LitDigitsError
 from lit_digits.cli import LitDigitsCLI

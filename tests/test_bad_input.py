@@ -8,23 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cli_helpers import CONFIGS
+from helpers.cli import CONFIGS, assert_clear_error
 from PIL import Image
 
 MNIST = str(CONFIGS / "mnist.yaml")
 CIFAR = str(CONFIGS / "cifar.yaml")
-
-
-def assert_clear_error(result, *fragments: str, code: int = 1) -> None:
-    """Exit status ``code``, no traceback, the ``fragments`` in the one ``lit_digits: error:`` line; a
-    refusal by the argument parser (status 2) is that line alone, without the usage text."""
-    assert result.returncode == code, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
-    if code == 2:
-        assert result.stderr.strip() == line
-    for fragment in fragments:
-        assert fragment in line
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS, SMALL_FAST, fit
-from test_demo import require_chromium
+from helpers.browser import require_chromium
+from helpers.cli import CONFIGS, SMALL_FAST, fit
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 

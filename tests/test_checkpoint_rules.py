@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, QUICK
-from test_nodes import free_port
+from helpers.cli import CONFIGS, QUICK
+from helpers.servers import free_port
 
 from lit_digits import ImageClassifier, ImageDataModule, LitDigitsError
 

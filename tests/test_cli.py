@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, SMALL_DAVIDNET, SMALL_FAST, fit, run_cli
+from helpers.cli import CONFIGS, SMALL_DAVIDNET, SMALL_FAST, fit, run_cli
 from torchvision.io import write_png
 
 from lit_digits.cli import LitDigitsCLI

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import CIFAR_PER_BATCH, MNIST_SIZES, write_cifar_batch, write_idx
+from helpers.tiny_data import CIFAR_PER_BATCH, MNIST_SIZES, write_cifar_batch, write_idx
 
 from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
 

@@ -2,34 +2,18 @@
 probabilities that ``predict`` gives for the same image, and bad input is a message on the page."""
 
 import base64
-import importlib.util
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS
-from conftest import CIFAR_PER_BATCH
+from helpers.browser import CHROMIUM, require_chromium
+from helpers.cli import CONFIGS
+from helpers.servers import Server, free_port, start_server, stop
+from helpers.tiny_data import CIFAR_PER_BATCH
 from PIL import Image
-from test_nodes import free_port
-from test_serve import Server, start_server, stop
 
 from lit_digits.data import CIFAR10DataModule, MNISTDataModule
 from lit_digits.serve.demo import EXAMPLES, has_display, page
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def require_chromium() -> None:
-    """Skip the test without Chromium or Playwright here, but fail it in CI, which installs both."""
-    missing = "Chromium (apt-get install chromium)" if CHROMIUM is None else None
-    if missing is None and importlib.util.find_spec("playwright") is None:
-        missing = "Playwright (the test extra)"
-    if missing and os.environ.get("CI") == "true":
-        pytest.fail(f"CI needs {missing}: .ci/run installs it")
-    if missing:
-        pytest.skip(f"no {missing} here")
 
 
 @pytest.fixture(scope="module")

@@ -5,27 +5,13 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from cli_helpers import fit
-from conftest import write_idx
+from helpers.cli import fit
+from helpers.tiny_data import INDEXED_TEST as TEST
+from helpers.tiny_data import INDEXED_TRAIN as TRAIN
+from helpers.tiny_data import indexed_mnist
 
 pytestmark = pytest.mark.slow  # every test here starts another process
-
-TRAIN, TEST = 64, 40
-
-
-def indexed_mnist(root: Path) -> Path:
-    """MNIST files whose image i stores i in pixels (0, 0) and (0, 1)."""
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, n in (("train", TRAIN), ("t10k", TEST)):
-        images = np.random.default_rng(0).integers(0, 256, (n, 28, 28)).astype(np.uint8)
-        images[:, 0, 0], images[:, 0, 1] = np.arange(n) % 256, np.arange(n) // 256
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", images, 2051)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10, 2049)
-    return root
-
 
 def test_ddp_ranks_see_disjoint_halves_log_global_accuracy_and_write_under_rank_0s_hold(tmp_path):
     data_dir = indexed_mnist(tmp_path / "data")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST
+from helpers.cli import CONFIGS, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST
 from torch import nn
 
 from lit_digits.cli import LitDigitsCLI

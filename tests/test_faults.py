@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import fit
+from helpers.cli import fit
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from lit_digits import LitDigitsError

@@ -4,7 +4,7 @@ and the next commands; a variant config given without its base is one line."""
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS, QUICK
+from helpers.cli import CONFIGS, QUICK
 
 TINY_MNIST = ["--data.batch_size", "16", "--model.init_args.net.init_args.channels", "[2, 4, 4]",
               "--model.init_args.net.init_args.dense", "[8]", *QUICK]  # fmt: skip

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS
+from helpers.cli import CONFIGS
 
 from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
 from lit_digits.report.runs import metrics_pictures

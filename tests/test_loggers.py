@@ -3,7 +3,7 @@
 import csv
 
 import pytest
-from cli_helpers import CONFIGS, fit, run_cli
+from helpers.cli import CONFIGS, fit, run_cli
 from mlflow.tracking import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

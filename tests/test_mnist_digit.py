@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cli_helpers import CONFIGS
+from helpers.cli import CONFIGS
 from PIL import Image, ImageDraw
 
 from lit_digits.data import CIFAR10DataModule, MNISTDataModule

@@ -3,26 +3,22 @@
 import csv
 import json
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, child_env
-from test_distributed import TEST, TRAIN, indexed_mnist
+from helpers.cli import CONFIGS, child_env
+from helpers.servers import free_port
+from helpers.tiny_data import INDEXED_TEST as TEST
+from helpers.tiny_data import INDEXED_TRAIN as TRAIN
+from helpers.tiny_data import indexed_mnist
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 
 TIMEOUT = 240
 """Seconds both nodes get: a node that waits for a lost peer would fail the test, not hang it."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def two_nodes(tmp_path: Path, *args: str, node_1: tuple[str, ...] = ()) -> list[tuple[int, str]]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS
-from conftest import write_cifar, write_mnist
+from helpers.cli import CONFIGS
+from helpers.tiny_data import write_cifar, write_mnist
 
 from lit_digits import ImageClassifier
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS, QUICK, run_cli
+from helpers.cli import CONFIGS, QUICK, run_cli
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits import LitDigitsError

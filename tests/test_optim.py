@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from cli_helpers import CONFIGS
+from helpers.cli import CONFIGS
 
 from lit_digits import LitDigitsError
 from lit_digits.optim import LrBeforeMomentumSGD

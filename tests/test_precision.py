@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import CONFIGS, SMALL_DAVIDNET, child_env
+from helpers.cli import CONFIGS, SMALL_DAVIDNET, child_env
 from lightning.pytorch.accelerators import CUDAAccelerator
 
 import lit_digits.precision

@@ -6,7 +6,7 @@ import sys
 
 import lightning as L
 import torch
-from cli_helpers import CONFIGS
+from helpers.cli import CONFIGS
 from lightning.pytorch import Callback
 from PIL import Image
 

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_helpers import CONFIGS, as_a_process, fit_args
-from conftest import write_mnist
+from helpers.cli import CONFIGS, as_a_process, fit_args
+from helpers.tiny_data import write_mnist
 from PIL import Image
 
 from lit_digits.cli import report_command

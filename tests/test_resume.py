@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
+from helpers.cli import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from cli_helpers import CONFIGS, QUICK, SMALL_DAVIDNET
+from helpers.cli import CONFIGS, QUICK, SMALL_DAVIDNET
 
 from lit_digits.runs.metrics_csv import read_metrics
 

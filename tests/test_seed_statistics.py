@@ -5,7 +5,7 @@ import math
 import sys
 
 import pytest
-from cli_helpers import CONFIGS
+from helpers.cli import CONFIGS
 
 sys.path.append(str(CONFIGS.parent / "benchmarks"))
 from seed_statistics import against_reference, summarize, summary_from_moments, welch

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import fit
+from helpers.cli import fit
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 

@@ -3,9 +3,9 @@
 import re
 from pathlib import Path
 
-import conftest
 import pytest
-from cli_helpers import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
+from helpers import tiny_data
+from helpers.cli import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
 
 pytest.importorskip("torch_xla")
 pytestmark = pytest.mark.slow  # every test here starts another process
@@ -44,14 +44,14 @@ def test_every_graph_compiles_in_the_first_epoch(config, data, epochs, extra, re
 @pytest.fixture
 def mnist_640(tmp_path: Path, monkeypatch) -> Path:
     """Tiny MNIST with 640 training images: 80 steps an epoch at batch 8."""
-    monkeypatch.setitem(conftest.MNIST_SIZES, "train", 640)
-    return conftest.write_mnist(tmp_path / "mnist640")
+    monkeypatch.setitem(tiny_data.MNIST_SIZES, "train", 640)
+    return tiny_data.write_mnist(tmp_path / "mnist640")
 
 
 @pytest.fixture
 def cifar_1000(tmp_path: Path) -> Path:
     """Tiny CIFAR-10 with 1000 training images: 62 steps an epoch at batch 16."""
-    return conftest.write_cifar(tmp_path / "cifar1000", per_batch=200)
+    return tiny_data.write_cifar(tmp_path / "cifar1000", per_batch=200)
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-TESTS = str(Path(__file__).parent)
-"""This folder, where the probes (callbacks that tests load into a fit) are; this process imports it."""
+REPOSITORY = Path(__file__).resolve().parents[2]
+CONFIGS = REPOSITORY / "configs"
+TESTS = str(REPOSITORY / "tests")
+"""Where the probes (callbacks that tests load into a fit) are; this process imports it."""
 SMALL_DAVIDNET = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5"]
 """DavidNet at width 8 with a half-epoch warm-up, so that runs of a few epochs have a valid schedule."""
 SMALL_FAST = ["--model.net.init_args.width", "8"]
@@ -55,6 +56,18 @@ def fit_args(config: str, data_dir: Path, *extra: str) -> list[str]:
 def fit(config: str, data_dir: Path, *extra: str, cwd: Path, env: dict[str, str] | None = None):
     """A short ``fit`` of ``configs/<config>.yaml`` on the tiny data in ``data_dir``."""
     return run_cli(*fit_args(config, data_dir, *extra), cwd=cwd, env=env)
+
+
+def assert_clear_error(result, *fragments: str, code: int = 1) -> None:
+    """Exit status ``code``, no traceback, the ``fragments`` in the one ``lit_digits: error:`` line; a
+    refusal by the argument parser (status 2) is that line alone, without the usage text."""
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
+    if code == 2:
+        assert result.stderr.strip() == line
+    for fragment in fragments:
+        assert fragment in line
 
 
 PYTHON_WARNING_FILTERS = [
