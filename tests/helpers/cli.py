@@ -12,8 +12,8 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIGS = REPOSITORY / "configs"
-TESTS = str(REPOSITORY / "tests")
-"""Where the probes (callbacks that tests load into a fit) are; this process imports it."""
+PROBES = str(REPOSITORY / "tests" / "probes")
+"""The probes: callbacks that tests load into a fit in another process (``env={"PYTHONPATH": PROBES}``)."""
 SMALL_DAVIDNET = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5"]
 """DavidNet at width 8 with a half-epoch warm-up, so that runs of a few epochs have a valid schedule."""
 SMALL_FAST = ["--model.net.init_args.width", "8"]
@@ -116,10 +116,10 @@ def as_a_process(cwd: Path, env: dict[str, str] | None) -> Iterator[None]:
     loggers as such a process sets them up (``LIGHTNING_LOGGERS``), and what reaches the root logger
     unhandled printed as Python's last resort does; the package's log set up afresh by each command.
     The environment, working directory and loggers are given back afterwards. A PYTHONPATH in ``env``
-    may only be ``TESTS``, which this process imports already."""
+    is for a new interpreter (``run_cli``)."""
     import lit_digits
 
-    if (env or {}).get("PYTHONPATH", TESTS) != TESTS:
+    if "PYTHONPATH" in (env or {}):
         raise ValueError(f"PYTHONPATH {env['PYTHONPATH']} is for a new interpreter: use run_cli")
     saved_env, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
     loggers = [logging.getLogger(name) for name in ("lit_digits", *LIGHTNING_LOGGERS)]
@@ -129,7 +129,7 @@ def as_a_process(cwd: Path, env: dict[str, str] | None) -> Iterator[None]:
         for logger in loggers[1:]:
             logger.handlers[:], logger.propagate = [logging.StreamHandler(sys.stderr)], False
         root.addHandler(last_resort)
-        os.environ.update({k: v for k, v in (env or {}).items() if k != "PYTHONPATH"})
+        os.environ.update(env or {})
         os.chdir(cwd)
         sys.argv = [str(Path(lit_digits.__file__).with_name("__main__.py"))]
         with warnings.catch_warnings():

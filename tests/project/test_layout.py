@@ -3,7 +3,9 @@
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "lit_digits"
+from helpers.cli import REPOSITORY
+
+PACKAGE = REPOSITORY / "lit_digits"
 LAYERS = [
     {"errors", "spec", "schedules", "technique", "accelerators", "precision", "lightning_internals", "checkpoints"},
     {"nets", "data", "optim"},

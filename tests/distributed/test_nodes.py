@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import CONFIGS, child_env
+from helpers.cli import CONFIGS, PROBES, child_env
 from helpers.servers import free_port
 from helpers.tiny_data import INDEXED_TEST as TEST
 from helpers.tiny_data import INDEXED_TRAIN as TRAIN
@@ -30,7 +30,7 @@ def two_nodes(tmp_path: Path, *args: str, node_1: tuple[str, ...] = ()) -> list[
     fit = ["-m", "lit_digits", "fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(tmp_path / "data"),
            "--trainer.num_nodes", "2", "--trainer.strategy", "ddp", "--trainer.accelerator", "cpu",
            "--data.batch_size", "8", "--trainer.enable_progress_bar", "false", *args]  # fmt: skip
-    env = child_env({"PYTHONPATH": str(Path(__file__).parent)})
+    env = child_env({"PYTHONPATH": PROBES})
     commands = [[*torchrun, "--node-rank", str(rank), *fit, *(node_1 if rank else ())] for rank in (0, 1)]
     nodes = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True) for command in commands]  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import fit
+from helpers.cli import PROBES, fit
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from lit_digits import LitDigitsError
@@ -94,7 +94,7 @@ def test_sigterm_or_ctrl_c_saves_a_resumable_checkpoint_and_exits_non_zero(
 ):
     small = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5",
              "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0"]  # fmt: skip
-    probe = {"PYTHONPATH": str(Path(__file__).parent)}
+    probe = {"PYTHONPATH": PROBES}
     stopped = fit("cifar", cifar_dir, *small, "--trainer.callbacks+=signal_probe.SignalAtStep",
                   "--trainer.callbacks.step", "4", "--trainer.callbacks.signal_name", signal_name,
                   cwd=tmp_path, env=probe)  # fmt: skip

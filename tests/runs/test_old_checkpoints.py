@@ -1,4 +1,4 @@
-"""Runs written by lit_digits 0.1.0 (tests/fixtures/runs_0.1.0: configs/mnist.yaml and
+"""Runs written by lit_digits 0.1.0 (tests/runs/fixtures/runs_0.1.0: configs/mnist.yaml and
 configs/cifar_air.yaml on tiny data, one epoch of two steps, small widths) still test, report and
 resume with today's code."""
 

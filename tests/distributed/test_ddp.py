@@ -3,15 +3,15 @@ rank 0 alone holds the run folder."""
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
-from helpers.cli import fit
+from helpers.cli import PROBES, fit
 from helpers.tiny_data import INDEXED_TEST as TEST
 from helpers.tiny_data import INDEXED_TRAIN as TRAIN
 from helpers.tiny_data import indexed_mnist
 
 pytestmark = pytest.mark.slow  # every test here starts another process
+
 
 def test_ddp_ranks_see_disjoint_halves_log_global_accuracy_and_write_under_rank_0s_hold(tmp_path):
     data_dir = indexed_mnist(tmp_path / "data")
@@ -20,7 +20,7 @@ def test_ddp_ranks_see_disjoint_halves_log_global_accuracy_and_write_under_rank_
         "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp", "--trainer.devices", "2",
         "--trainer.limit_train_batches", "1.0", "--data.batch_size", "8",
         "--trainer.callbacks+=ddp_probe.RecordSamples", "--trainer.callbacks.out_dir", str(tmp_path),
-        cwd=tmp_path, env={"PYTHONPATH": str(Path(__file__).parent)},
+        cwd=tmp_path, env={"PYTHONPATH": PROBES},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]

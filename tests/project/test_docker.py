@@ -4,18 +4,17 @@ import configparser
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from helpers.cli import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCKERFILES = sorted((ROOT / "docker").glob("*.Dockerfile"))
+DOCKERFILES = sorted((REPOSITORY / "docker").glob("*.Dockerfile"))
 PIN = re.compile(r"(torch_xla|torchvision|torch)(?:\[\w+\])?==([\w.]+)")
 
 
 def tpu_pins() -> dict[str, str]:
     setup = configparser.ConfigParser()
-    setup.read(ROOT / "setup.cfg")
+    setup.read(REPOSITORY / "setup.cfg")
     return dict(PIN.findall(setup["options.extras_require"]["tpu"]))
 
 
@@ -43,5 +42,5 @@ def test_dockerfile_installs_the_pinned_versions_and_runs_lit_digits(dockerfile)
 
 
 def test_tpu_image_is_torch_xla_release_of_the_pinned_version():
-    base = re.search(r"^FROM \S+:r([\d.]+)_", (ROOT / "docker" / "tpu.Dockerfile").read_text(), re.MULTILINE)
+    base = re.search(r"^FROM \S+:r([\d.]+)_", (REPOSITORY / "docker" / "tpu.Dockerfile").read_text(), re.MULTILINE)
     assert base and base.group(1) == tpu_pins()["torch_xla"]

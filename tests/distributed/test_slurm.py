@@ -2,11 +2,10 @@
 the time-limit warning (SIGUSR1) saves the run's last.ckpt, requeues the job, and the requeued job resumes."""
 
 import os
-from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import fit
+from helpers.cli import PROBES, fit
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 
@@ -31,7 +30,7 @@ def test_sigusr1_saves_last_requeues_the_job_and_the_requeued_job_resumes_the_ru
     bin_dir.mkdir()
     (bin_dir / "scontrol").write_text(SCONTROL)
     (bin_dir / "scontrol").chmod(0o755)
-    env = {**SLURM, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(Path(__file__).parent)}
+    env = {**SLURM, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": PROBES}
     small = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5",
              "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0", "--ckpt_path", "last"]  # fmt: skip
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
+from helpers.cli import PROBES, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 
@@ -41,7 +41,7 @@ def test_killed_run_resumes_from_last_to_the_same_final_weights(cifar_dir, tmp_p
     straight = fit(config, cifar_dir, *tiny, cwd=tmp_path)
     assert straight.returncode == 0, straight.stderr
 
-    probe = {"PYTHONPATH": str(Path(__file__).parent)}
+    probe = {"PYTHONPATH": PROBES}
     killed = fit(config, cifar_dir, *tiny, "--trainer.callbacks+=kill_probe.KillAtEpoch",
                  "--trainer.callbacks.epoch", "1", cwd=tmp_path, env=probe)  # fmt: skip
     assert killed.returncode == -9

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from helpers import tiny_data
-from helpers.cli import SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
+from helpers.cli import PROBES, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
 
 pytest.importorskip("torch_xla")
 pytestmark = pytest.mark.slow  # every test here starts another process
@@ -76,7 +76,7 @@ def test_training_step_neither_waits_for_the_host_nor_runs_a_second_graph(config
         config, request.getfixturevalue(data), *extra,
         "--trainer.accelerator", "xla_cpu", "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0",
         "--trainer.enable_progress_bar", "true", "--trainer.callbacks+=xla_probe.CountPerStep",
-        cwd=tmp_path, env={**XLA_CPU, "PYTHONPATH": str(Path(__file__).parent)},
+        cwd=tmp_path, env={**XLA_CPU, "PYTHONPATH": PROBES},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     (found,) = re.findall(r"XLA per step: ([\d.]+) transfers, ([\d.]+) executions over (\d+) steps", run.stdout)

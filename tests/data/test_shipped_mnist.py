@@ -15,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.cli import CONFIGS, child_env
+from helpers.cli import CONFIGS, REPOSITORY, child_env
 from helpers.tiny_data import labelled_images, write_idx
 
 from lit_digits import LitDigitsError, MNISTDataModule
 from lit_digits.data import mnist, shipped_mnist
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 SHIPPED_SIZES = {"train": 32, "t10k": 16}
 """The tiny shipped copy's split sizes: not ``tiny_data.MNIST_SIZES``, so a test sees which copy was read."""
 
