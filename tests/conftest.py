@@ -33,6 +33,16 @@ def cifar_dir(tmp_path: Path) -> Path:
     return write_cifar(tmp_path)
 
 
+@pytest.fixture
+def bf16_cpu(monkeypatch):
+    """``bf16_cpu(True)``: this CPU counts as running bf16 natively (AVX-512 BF16, AMX); False: as not."""
+
+    def patch(native: bool) -> None:
+        monkeypatch.setattr("lit_digits.precision.native_bf16", lambda device: native)
+
+    return patch
+
+
 @pytest.fixture(scope="module")
 def fitted_run(tmp_path_factory) -> Path:
     """A finished one-epoch run of configs/mnist.yaml on tiny data, fit in this process (faster than

@@ -5,11 +5,9 @@ command's, not the interpreter's; ``test_cli`` runs ``python -m lit_digits`` its
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from helpers.cli import CONFIGS, assert_clear_error
-from PIL import Image
 
 MNIST = str(CONFIGS / "mnist.yaml")
 CIFAR = str(CONFIGS / "cifar.yaml")
@@ -62,14 +60,6 @@ def test_a_value_the_parser_refuses_is_one_line_naming_key_and_what_it_takes(
 def test_every_subcommand_refuses_a_value_in_one_line(command, tmp_path, in_process):
     result = in_process.run_cli(command, "--config", MNIST, "--trainer.max_epochs", "ten", cwd=tmp_path)
     assert_clear_error(result, "trainer.max_epochs: expected an integer, got 'ten'", code=2)
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [((), "the following arguments are required: run"), (("runs", "--outt", "x"), "unrecognized arguments: --outt")],
-)
-def test_report_refuses_its_arguments_in_one_line(args, message, tmp_path, in_process):
-    assert_clear_error(in_process.run_cli("report", *args, cwd=tmp_path), message, "--help", code=2)
 
 
 def test_help_and_print_config_keep_their_output(tmp_path, in_process):
@@ -139,20 +129,6 @@ def test_predict_without_any_readable_image_is_refused(mnist_run, tmp_path, cont
         "predict", "--config", MNIST, "--ckpt_path", "best", "--data.predict_path", str(folder), cwd=work
     )
     assert_clear_error(result, "no readable image")
-
-
-def test_predict_converts_16_bit_and_rgba_images(mnist_run, tmp_path, in_process):
-    _, work = mnist_run
-    Image.fromarray(np.full((28, 28), 40000, dtype=np.uint16)).save(tmp_path / "deep.png")
-    Image.fromarray(np.zeros((28, 28, 4), dtype=np.uint8), "RGBA").save(tmp_path / "alpha.png")
-    result = in_process.run_cli("predict", "--config", MNIST, "--ckpt_path", "best", "--data.predict_path",
-                                str(tmp_path), cwd=work)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert sorted(Path(line.split("\t")[0]).name for line in result.stdout.splitlines() if "\t" in line) == [
-        "alpha.png",
-        "deep.png",
-    ]
-    assert "I;16 -> L" in result.stderr and "RGBA -> L, transparency dropped" in result.stderr
 
 
 @pytest.mark.parametrize(

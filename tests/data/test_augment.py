@@ -1,4 +1,7 @@
-"""Batched augmentations: same pixels as torchvision's per-sample transforms, training only."""
+"""Batched augmentations: same pixels as torchvision's per-sample transforms, training only; airbench's
+alternating flip."""
+
+from pathlib import Path
 
 import pytest
 import torch
@@ -128,3 +131,33 @@ def test_the_data_module_jitters_training_batches_only_when_asked(batch):
 def test_a_jitter_out_of_range_is_refused(brightness, contrast):
     with pytest.raises(LitDigitsError, match=r"contrast must be in \[0, 1\)"):
         CIFAR10DataModule(brightness=brightness, contrast=contrast)
+
+
+def alternating(cifar_dir: Path, epoch: int, seed: int = 0) -> torch.Tensor:
+    torch.manual_seed(seed)
+    datamodule = CIFAR10DataModule(cifar_dir, batch_size=100, crop_padding=0, flip="alternating", cutout_size=0)
+    datamodule.setup("fit")
+    images, _, mirrored = datamodule.train_dataloader().dataset.tensors  # in the data set's order
+    return datamodule.augment(images.float() / 255, epoch, mirrored)
+
+
+def test_alternating_flip_mirrors_a_fixed_half_then_every_image_in_odd_epochs(cifar_dir):
+    datamodule = CIFAR10DataModule(cifar_dir, batch_size=100, crop_padding=0, flip=False)
+    datamodule.setup("fit")
+    original = datamodule.training_images(100)
+    even, odd = alternating(cifar_dir, 0), alternating(cifar_dir, 1)
+    assert torch.equal(alternating(cifar_dir, 2), even) and torch.equal(odd, even.flip(-1))
+    mirrored = [not torch.equal(e, o) for e, o in zip(even, original)]
+    assert 30 < sum(mirrored) < 70
+    for e, o, m in zip(even, original, mirrored):
+        assert torch.equal(e, o.flip(-1) if m else o)
+    assert not torch.equal(alternating(cifar_dir, 0, seed=1), even)  # the run's seed draws the half
+
+
+def test_alternating_flip_fits_whitening_to_the_images_as_they_are(cifar_dir):
+    torch.manual_seed(0)
+    datamodule = CIFAR10DataModule(cifar_dir, batch_size=100, flip="alternating")
+    datamodule.setup("fit")
+    plain = CIFAR10DataModule(cifar_dir, batch_size=100, flip=False)
+    plain.setup("fit")
+    assert torch.equal(datamodule.training_images(60), plain.training_images(60))

@@ -2,10 +2,12 @@
 
 import logging
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers.cli import CONFIGS
 from PIL import Image
 
 from lit_digits import LitDigitsError
@@ -123,3 +125,17 @@ def test_truncated_and_corrupted_files_of_every_format_are_skipped(tmp_path, cap
         p.name for p in files.paths
     }
     assert "skipped" in caplog.text
+
+
+def test_predict_converts_16_bit_and_rgba_images(fitted_run, tmp_path, in_process):
+    work = fitted_run.parents[2]  # the run's working directory
+    Image.fromarray(np.full((28, 28), 40000, dtype=np.uint16)).save(tmp_path / "deep.png")
+    Image.fromarray(np.zeros((28, 28, 4), dtype=np.uint8), "RGBA").save(tmp_path / "alpha.png")
+    result = in_process.run_cli("predict", "--config", str(CONFIGS / "mnist.yaml"), "--ckpt_path", "best", "--data.predict_path",
+                                str(tmp_path), cwd=work)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(Path(line.split("\t")[0]).name for line in result.stdout.splitlines() if "\t" in line) == [
+        "alpha.png",
+        "deep.png",
+    ]
+    assert "I;16 -> L" in result.stderr and "RGBA -> L, transparency dropped" in result.stderr

@@ -1,72 +1,18 @@
-"""Page's bag of tricks: ghost BatchNorm, patch whitening, the weight average, flip TTA, bias learning rates."""
+"""Page's bag of tricks as techniques of the recipe module: whitening fitted when training starts, the weight
+average, flip TTA, their settings, compiled under bf16, and their older flat options."""
 
 import copy
 
 import lightning as L
 import pytest
 import torch
-import torch.nn.functional as F
+from helpers.recipes import fast_davidnet
 
 from lit_digits import CIFAR10DataModule, DavidNet, LitDigitsError
 from lit_digits.models import AveragedViews, Compile, WeightAverage
 from lit_digits.models.averaging import update_average
 from lit_digits.nets import ResNet9
-from lit_digits.nets.ghost_batch_norm import GhostBatchNorm
 from lit_digits.nets.whitening import PatchWhitening
-from lit_digits.schedules import PiecewiseLinear
-
-FAST_NET = {"prep": "whitening", "pool_before_norm": True, "activation": "celu", "ghost_batch_splits": 16,
-            "bn_scale": False, "logit_scale": 1 / 16}  # fmt: skip
-
-
-def fast_davidnet(width: int = 64, **kwargs) -> DavidNet:
-    """configs/cifar_fast.yaml's model, from Python."""
-    recipe = {"lr_schedule": PiecewiseLinear([0, 2, 8], [0.0, 1.0, 0.1]), "bias_lr_factor": 64,
-              "label_smoothing": 0.2, "ema_decay": 0.99, "ema_every_n_steps": 5, "tta_flip": True}  # fmt: skip
-    return DavidNet(net=ResNet9(width=width, **FAST_NET), **{**recipe, **kwargs})
-
-
-def test_fast_network_freezes_the_batch_norm_scales_and_keeps_the_default_network_unchanged():
-    fast = ResNet9(**FAST_NET)
-    assert sum(p.numel() for p in fast.parameters() if p.requires_grad) == 6_573_120 - 2240  # 2240 frozen scales
-    assert fast(torch.rand(32, 3, 32, 32)).shape == (32, 10)
-    default = [type(m).__name__ for m in ResNet9()[1]]
-    assert default == ["Conv2d", "BatchNorm2d", "ReLU"]  # the pool follows the block, as published
-    assert [type(m).__name__ for m in fast[1]] == ["Conv2d", "MaxPool2d", "GhostBatchNorm", "CELU"]
-
-
-def test_ghost_batch_norm_normalizes_each_interleaved_sub_batch_on_its_own():
-    torch.manual_seed(0)
-    norm = GhostBatchNorm(3, splits=4)
-    with torch.no_grad():
-        norm.weight.uniform_(0.5, 2), norm.bias.uniform_(-1, 1)
-    x = torch.randn(8, 3, 5, 5) * 3 + 1
-    y = norm(x)
-    for j in range(4):
-        expected = F.batch_norm(x[j::4], None, None, norm.weight, norm.bias, training=True, eps=norm.eps)
-        torch.testing.assert_close(y[j::4], expected)
-    norm.eval()
-    mean = 0.1 * torch.stack([x[j::4].mean((0, 2, 3)) for j in range(4)]).mean(0)
-    torch.testing.assert_close(norm.running_mean.view(4, 3).mean(0), mean)
-    expected = F.batch_norm(x, mean, norm.running_var.view(4, 3).mean(0), norm.weight, norm.bias, eps=norm.eps)
-    torch.testing.assert_close(norm(x), expected)
-
-
-def test_ghost_batch_norm_refuses_a_batch_it_cannot_split():
-    with pytest.raises(LitDigitsError, match="splits each batch into 16, but a batch has 20 images"):
-        ResNet9(width=4, ghost_batch_splits=16)(torch.rand(20, 3, 32, 32))
-
-
-def test_patch_whitening_decorrelates_the_patches_it_was_fitted_to():
-    torch.manual_seed(0)
-    images = torch.randn(64, 3, 12, 12) @ torch.randn(12, 12)  # correlated neighbouring pixels
-    layer = PatchWhitening(3, eps=1e-8)
-    layer.fit(images)
-    patches = F.conv2d(images.double(), layer.weight.double())  # the patches that were fitted, no padding
-    second_moment = torch.einsum("nihw,njhw->ij", patches, patches) / (patches[:, 0].numel() - 1)
-    torch.testing.assert_close(second_moment, torch.eye(27, dtype=torch.float64), atol=1e-4, rtol=0)
-    assert layer(images).shape == (64, 27, 12, 12)
-    assert not any(p.requires_grad for p in layer.parameters())  # a buffer, never trained
 
 
 def test_whitening_is_fitted_to_the_training_images_when_training_starts(cifar_dir):
@@ -127,16 +73,6 @@ def test_flip_tta_averages_the_logits_of_each_image_and_its_mirror():
     torch.testing.assert_close(model(x), model(x.flip(-1)))  # so a mirror image gets the same answer
     model.train()
     torch.testing.assert_close(model(x[:0]), plain(x[:0]))  # training sees one view
-
-
-def test_bias_parameters_get_the_learning_rate_factor_and_the_weight_decay_divided():
-    optimizer, scheduler = fast_davidnet(width=8).optimizer_and_scheduler(steps_per_epoch=10, epochs=10)
-    weights, biases = optimizer.param_groups
-    assert len(biases["params"]) == 8 and all(p.ndim == 1 for p in biases["params"])
-    assert weights["weight_decay"] == 5e-4 and biases["weight_decay"] == pytest.approx(5e-4 / 64)
-    for _ in range(20):
-        optimizer.step(), scheduler.step()
-    assert weights["lr"] == pytest.approx(1.0) and biases["lr"] == pytest.approx(64.0)  # the peak, at epoch 2
 
 
 @pytest.mark.parametrize(

@@ -6,16 +6,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import lit_digits.precision
 from lit_digits.nets import AirbenchNet
 from lit_digits.optim import CombinedOptimizer, Muon
 from lit_digits.optim.muon import QUINTIC, orthogonalize
 
 
 @pytest.fixture
-def bf16_newton_schulz(monkeypatch):
+def bf16_newton_schulz(bf16_cpu):
     """Newton-Schulz in bfloat16, as the references run it, whatever this CPU runs natively."""
-    monkeypatch.setattr(lit_digits.precision, "native_bf16", lambda device: True)
+    bf16_cpu(True)
 
 
 def filters_and_gradients(steps: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -130,3 +129,16 @@ def test_combined_optimizer_resumes_each_optimizer_exactly_from_its_state_dict()
         step(resumed, seed)
     assert torch.equal(a, expected[0]) and torch.equal(b, expected[1])
     assert len(resumed.param_groups) == 2
+
+
+@pytest.mark.parametrize(("native", "dtype"), [(True, torch.bfloat16), (False, torch.float32)])
+def test_muon_orthogonalizes_in_bf16_only_where_the_device_runs_it_natively(native, dtype, bf16_cpu):
+    bf16_cpu(native)
+    torch.manual_seed(0)
+    p, grad = torch.nn.Parameter(torch.randn(16, 8, 3, 3)), torch.randn(16, 8, 3, 3)
+    expected = p.detach().add(
+        orthogonalize(grad.reshape(16, -1), 3, QUINTIC, 1e-7, dtype).view_as(p).float(), alpha=-0.1
+    )
+    p.grad = grad
+    Muon([p], lr=0.1, momentum=0.0, nesterov=False, ns_steps=3).step()
+    torch.testing.assert_close(p.detach(), expected, rtol=0, atol=0)

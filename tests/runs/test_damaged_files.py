@@ -1,49 +1,20 @@
-"""Truncations and byte flips of every file a command reads: each damaged copy is read, or refused
-in one line, never a traceback.
+"""Truncations and byte flips of every file of a run that a command reads: each damaged copy is read,
+or refused in one line, never a traceback (the data sets' files: tests/data/test_damaged_data.py).
 
-The files: MNIST's IDX files and CIFAR-10's batch pickles (fit, validate, test, report), a
-checkpoint (test and report here; fit, validate and predict load it the same way), a run's
+The files: a checkpoint (test and report here; fit, validate and predict load it the same way), a run's
 metrics.csv (report draws it, fit --ckpt_path last appends to it) and a run's config.yaml, given
 back with --config (report --config here: it builds what fit would, without training). A run's
 hparams.yaml is written by fit and read by no command. Everything runs in this process.
 """
 
-import random
 import shutil
-from pathlib import Path
 
 import pytest
 from helpers.cli import CONFIGS
+from helpers.damage import CASES, damage, damaged, read_or_refused_in_one_line
 
-from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
 from lit_digits.report.runs import metrics_pictures
 from lit_digits.runs.metrics_csv import header_for_appending
-
-CASES = range(8)
-
-
-def damaged(data: bytes, case: int) -> bytes:
-    """Damaged copy ``case`` of ``data`` (seeded): cases 0-3 cut it short (to nothing, one byte,
-    a random length, all but its last byte); 4-7 replace one byte, near the start (headers), near
-    the end (a pickle's labels, a CSV's last rows) or anywhere."""
-    rng = random.Random(case)
-    if case < 4:
-        return data[: [0, 1, rng.randrange(len(data)), len(data) - 1][case]]
-    regions = [range(min(64, len(data))), range(max(0, len(data) - 256), len(data)), range(len(data))]
-    at = rng.choice(regions[min(case - 4, 2)])
-    value = rng.choice([byte for byte in range(256) if byte != data[at]])
-    return data[:at] + bytes([value]) + data[at + 1 :]
-
-
-def damage(path: Path, case: int) -> None:
-    path.write_bytes(damaged(path.read_bytes(), case))
-
-
-def read_or_refused_in_one_line(read) -> None:
-    try:
-        read()
-    except LitDigitsError as refused:
-        assert "\n" not in str(refused)
 
 
 def one_line_if_refused(status: int, stderr: str) -> None:
@@ -51,19 +22,6 @@ def one_line_if_refused(status: int, stderr: str) -> None:
     assert status in (0, 1, 2) and "Traceback" not in stderr, stderr
     if status == 1:
         assert len([line for line in stderr.splitlines() if line.startswith("lit_digits: error:")]) == 1, stderr
-
-
-@pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("name", ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"])
-def test_damaged_mnist_file_is_read_or_refused_in_one_line(name, case, mnist_dir):
-    damage(mnist_dir / "MNIST" / "raw" / name, case)
-    read_or_refused_in_one_line(lambda: MNISTDataModule(mnist_dir).setup("test"))
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_damaged_cifar_batch_is_read_or_refused_in_one_line(case, cifar_dir):
-    damage(cifar_dir / "cifar-10-batches-py" / "test_batch", case)
-    read_or_refused_in_one_line(lambda: CIFAR10DataModule(cifar_dir).setup("test"))
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -14,21 +14,9 @@ from lightning.pytorch.accelerators import CUDAAccelerator
 
 import lit_digits.precision
 from lit_digits.cli import LitDigitsCLI
-from lit_digits.optim import Muon
-from lit_digits.optim.muon import QUINTIC, orthogonalize
 from lit_digits.precision import CHECKPOINT_KEY, choose_precision, cpu_model, native_bf16
 
 PRECISION_LINE = re.compile(r"^precision: .*$", re.MULTILINE)
-
-
-@pytest.fixture
-def bf16_cpu(monkeypatch):
-    """``bf16_cpu(True)``: this CPU counts as running bf16 natively (AVX-512 BF16, AMX); False: as not."""
-
-    def patch(native: bool) -> None:
-        monkeypatch.setattr(lit_digits.precision, "native_bf16", lambda device: native)
-
-    return patch
 
 
 def the_line(result) -> str:
@@ -168,16 +156,3 @@ def test_an_emulated_avx2_cpu_has_no_native_bf16():
     done = subprocess.run([sys.executable, "-c", probe], env=child_env(emulation), capture_output=True, text=True,
                           timeout=120, check=True)  # fmt: skip
     assert done.stdout.strip() == "False"
-
-
-@pytest.mark.parametrize(("native", "dtype"), [(True, torch.bfloat16), (False, torch.float32)])
-def test_muon_orthogonalizes_in_bf16_only_where_the_device_runs_it_natively(native, dtype, bf16_cpu):
-    bf16_cpu(native)
-    torch.manual_seed(0)
-    p, grad = torch.nn.Parameter(torch.randn(16, 8, 3, 3)), torch.randn(16, 8, 3, 3)
-    expected = p.detach().add(
-        orthogonalize(grad.reshape(16, -1), 3, QUINTIC, 1e-7, dtype).view_as(p).float(), alpha=-0.1
-    )
-    p.grad = grad
-    Muon([p], lr=0.1, momentum=0.0, nesterov=False, ns_steps=3).step()
-    torch.testing.assert_close(p.detach(), expected, rtol=0, atol=0)
