@@ -1,13 +1,11 @@
-"""Tiny MNIST and CIFAR-10 copies written in the real on-disk formats, in temp dirs; a finished
-run of them; the command line run in this process."""
+"""The fixtures every part's tests share: tiny MNIST and CIFAR-10 copies in the real on-disk formats, in
+temp dirs; a finished run of them; the command line run in this process; a CPU with or without native bf16."""
 
-import copy
-import logging
 import os
-import warnings
 from pathlib import Path
 
 import pytest
+from helpers.cli import InProcess, fitted_mnist_run
 from helpers.tiny_data import write_cifar, write_mnist
 
 
@@ -44,45 +42,16 @@ def bf16_cpu(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def fitted_run(tmp_path_factory) -> Path:
+def fitted_run(request, tmp_path_factory) -> Path:
     """A finished one-epoch run of configs/mnist.yaml on tiny data, fit in this process (faster than
-    a subprocess): ``WORK/runs/mnist/version_0``, with the data in ``WORK/data``."""
-    from helpers.cli import CONFIGS, QUICK
-
-    from lit_digits.cli import LitDigitsCLI
-
-    work = tmp_path_factory.mktemp("work")
-    data = write_mnist(work / "data")
-    warnings.filterwarnings("ignore", message="LightningCLI's args parameter")  # pytest's own sys.argv
-    LitDigitsCLI(args=["fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(data),
-                       "--data.batch_size", "16", *QUICK, "--trainer.default_root_dir", str(work / "runs")])  # fmt: skip
-    return work / "runs" / "mnist" / "version_0"
+    a subprocess): ``WORK/runs/mnist/version_0``, with the data in ``WORK/data``, shared by the tests of
+    a module. A test that needs another run names the fit's further arguments (``fitted_mnist_run``):
+    ``@pytest.mark.parametrize("fitted_run", [(ARG, ...)], indirect=True)``; tests naming the same share it."""
+    return fitted_mnist_run(tmp_path_factory.mktemp("work"), *getattr(request, "param", ()))
 
 
 @pytest.fixture
-def lit_digits_main(monkeypatch):
-    """``lit_digits.cli.main`` in this process, returning its exit status (0 when it returns);
-    the logging it sets up for the package is undone after the test. Its stderr is capsys's."""
-    from lit_digits.cli import main
-
-    package = logging.getLogger("lit_digits")
-    for name in ("handlers", "propagate", "level"):
-        monkeypatch.setattr(package, name, copy.copy(getattr(package, name)))
-
-    def run(*args: str) -> int:
-        try:
-            main(list(args))
-        except SystemExit as exit:
-            return exit.code
-        return 0
-
-    return run
-
-
-@pytest.fixture
-def in_process(lit_digits_main, capsys):
+def in_process(capsys) -> InProcess:
     """``in_process.run_cli(...)`` and ``in_process.fit(...)``: ``helpers.cli.run_cli`` and ``fit`` run in
     this process (``helpers.cli.InProcess``), for tests that check the command, not a process."""
-    from helpers.cli import InProcess
-
-    return InProcess(lit_digits_main, capsys)
+    return InProcess(capsys)

@@ -3,22 +3,12 @@
 The commands run in this process (``in_process``): what they print and their exit status are the
 command's, not the interpreter's; ``test_cli`` runs ``python -m lit_digits`` itself."""
 
-from pathlib import Path
-
 import pytest
 import torch
 from helpers.cli import CONFIGS, assert_clear_error
 
 MNIST = str(CONFIGS / "mnist.yaml")
 CIFAR = str(CONFIGS / "cifar.yaml")
-
-
-@pytest.fixture(scope="module")
-def mnist_run(fitted_run) -> tuple[Path, Path]:
-    """A tiny MNIST copy and a working directory holding one finished run of configs/mnist.yaml
-    (``fitted_run``'s, which these tests only read)."""
-    work = fitted_run.parents[2]
-    return work / "data", work
 
 
 PARSER_REFUSALS = [
@@ -70,29 +60,29 @@ def test_help_and_print_config_keep_their_output(tmp_path, in_process):
     assert printed.returncode == 0 and "class_path: lit_digits.TPUConvNet" in printed.stdout
 
 
-def test_settings_lightning_refuses_give_its_message_in_one_line(mnist_run, tmp_path, in_process):
-    data, _ = mnist_run
+def test_settings_lightning_refuses_give_its_message_in_one_line(fitted_run, tmp_path, in_process):
+    data = fitted_run.parents[2] / "data"  # the run's tiny MNIST
     result = in_process.fit("mnist", data, "--trainer.val_check_interval", "1.5", cwd=tmp_path)
     assert_clear_error(result, "invalid value 1.5 for val_check_interval", "--print_config")
 
 
-def test_a_fit_without_a_logger_is_refused_as_it_would_have_no_run_folder(mnist_run, tmp_path, in_process):
-    data, _ = mnist_run
+def test_a_fit_without_a_logger_is_refused_as_it_would_have_no_run_folder(fitted_run, tmp_path, in_process):
+    data = fitted_run.parents[2] / "data"  # the run's tiny MNIST
     result = in_process.fit("mnist", data, "--trainer.logger", "false", cwd=tmp_path)
     assert_clear_error(result, "--trainer.logger false would leave it without", "leave --trainer.logger unset")
     assert not list(tmp_path.iterdir())
 
 
-def test_colour_model_on_mnist_is_refused_before_training(mnist_run, tmp_path, in_process):
-    data, _ = mnist_run
+def test_colour_model_on_mnist_is_refused_before_training(fitted_run, tmp_path, in_process):
+    data = fitted_run.parents[2] / "data"  # the run's tiny MNIST
     result = in_process.run_cli("fit", "--config", MNIST, "--model", "DavidNet", "--data.data_dir", str(data),
                                 "--data.batch_size", "16", cwd=tmp_path)  # fmt: skip
     assert_clear_error(result, "DavidNet takes 3-channel images but MNISTDataModule gives 1-channel 28x28")
     assert not (tmp_path / "runs" / "mnist" / "version_0" / "metrics.csv").exists()
 
 
-def test_checkpoint_of_another_recipe_is_refused(mnist_run, cifar_dir, in_process):
-    _, work = mnist_run
+def test_checkpoint_of_another_recipe_is_refused(fitted_run, cifar_dir, in_process):
+    work = fitted_run.parents[2]  # the run's working directory
     checkpoint = work / "runs" / "mnist" / "version_0" / "checkpoints" / "best.ckpt"
     before = checkpoint.read_bytes()
     result = in_process.run_cli("test", "--config", CIFAR, "--data.data_dir", str(cifar_dir), "--ckpt_path",
@@ -119,8 +109,8 @@ def test_data_dir_that_cannot_be_created_is_refused(tmp_path, in_process):
 
 
 @pytest.mark.parametrize("content", ["empty folder", "only a text file"])
-def test_predict_without_any_readable_image_is_refused(mnist_run, tmp_path, content, in_process):
-    _, work = mnist_run
+def test_predict_without_any_readable_image_is_refused(fitted_run, tmp_path, content, in_process):
+    work = fitted_run.parents[2]  # the run's working directory
     folder = tmp_path / "images"
     folder.mkdir()
     if content == "only a text file":

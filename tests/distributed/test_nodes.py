@@ -23,7 +23,8 @@ TIMEOUT = 240
 
 def two_nodes(tmp_path: Path, *args: str, node_1: tuple[str, ...] = ()) -> list[tuple[int, str]]:
     """``lit_digits fit`` under torchrun as node 0 and node 1 of two (``node_1``: arguments for node 1
-    only); each node's exit status and output."""
+    only); each node's exit status and output. Processes of their own, not ``run_cli``'s: two torchrun
+    agents, started together, each with its own command line and a timeout."""
     port = free_port()
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
                 "--master-addr", "127.0.0.1", "--master-port", str(port), "--rdzv-conf", "timeout=60"]  # fmt: skip

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import CONFIGS, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST
+from helpers.cli import CONFIGS, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, built_cli
 from torch import nn
 
-from lit_digits.cli import LitDigitsCLI
 from lit_digits.export import FORMATS, DeployedClassifier, export, run_exported
 from lit_digits.models import AveragedViews
 
@@ -50,7 +49,7 @@ def randomized(model: nn.Module) -> nn.Module:
 )
 def test_every_shipped_network_exports_to_files_that_give_pytorchs_probabilities(config, test_time_views, tmp_path):
     args = ["--config", str(CONFIGS / f"{config}.yaml"), *NETWORKS[config], "--trainer.logger", "false"]
-    model = randomized(LitDigitsCLI(args=args, run=False).model)
+    model = randomized(built_cli(*args).model)  # the model a config builds, as the objects themselves
     model.techniques = [t for t in model.techniques if not isinstance(t, AveragedViews)]
     model.techniques += [AveragedViews(flip=True, translate=True)] if test_time_views else []
     deployed = DeployedClassifier(model.eval(), test_time_views).eval()

@@ -1,5 +1,6 @@
-"""Running ``python -m lit_digits`` as a user would, in a temp working directory; or the same command
-in this process (``InProcess``), where a test needs no property of a real process."""
+"""The command line as the tests run it: ``python -m lit_digits`` as a user would (``run_cli``, ``fit``), or the
+same command in this process (``InProcess``, the ``in_process`` fixture), where a test needs no property of a
+real process; the arguments of a short fit (``fit_args``); the refusal a user gets (``assert_clear_error``)."""
 
 import contextlib
 import logging
@@ -7,8 +8,14 @@ import os
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from helpers.tiny_data import write_mnist
+
+if TYPE_CHECKING:
+    from lit_digits.cli import LitDigitsCLI
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIGS = REPOSITORY / "configs"
@@ -84,29 +91,63 @@ LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
 own on stderr and stop propagating; under pytest, whose handlers are on the root logger, they propagate."""
 
 
+def run_in_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> int:
+    """``lit_digits *args`` by ``lit_digits.cli.main`` in this process, started in ``cwd`` with ``env`` as
+    ``python -m lit_digits`` would start (``as_a_process``); its exit status. What it prints goes to this
+    process's stdout and stderr: ``InProcess`` gives them back; a fixture that outlives a test (and
+    capsys) leaves them to pytest."""
+    from lit_digits.cli import main
+
+    with as_a_process(cwd, env):
+        try:
+            main(list(args))
+        except SystemExit as exit:
+            return exit.code
+    return 0
+
+
 class InProcess:
-    """``run_cli`` and ``fit`` by ``lit_digits.cli.main`` in this process: the same arguments, ``cwd`` and
-    ``env``, and the same result, a finished process whose ``returncode``, ``stdout`` and ``stderr`` are
-    what ``python -m lit_digits`` would give, without an interpreter's start-up (seconds a command).
-    Each command starts as that process would (``as_a_process``) and its output is its own.
+    """``run_cli`` and ``fit`` by ``run_in_process``: the same arguments, ``cwd`` and ``env``, and the same
+    result, a finished process whose ``returncode``, ``stdout`` and ``stderr`` are what ``python -m
+    lit_digits`` would give, without an interpreter's start-up (seconds a command). Each command's output
+    is its own (``capsys``, read before and after it).
 
     Only for what a process itself does not decide: signals, exit by a signal, imports and the
     environment at start-up, several processes (DDP, torchrun) are for ``run_cli``. An exception that
-    would be a traceback in a process fails the test here. ``main``: ``conftest.lit_digits_main``."""
+    would be a traceback in a process fails the test here. The fixture: ``conftest.in_process``."""
 
-    def __init__(self, main: Callable[..., int], capsys) -> None:
-        self.main = main
+    def __init__(self, capsys) -> None:
         self.capsys = capsys
 
     def run_cli(self, *args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         self.capsys.readouterr()  # what came before is not this command's
-        with as_a_process(cwd, env):
-            status = self.main(*args)
+        status = run_in_process(*args, cwd=cwd, env=env)
         out, err = self.capsys.readouterr()
         return subprocess.CompletedProcess(["lit_digits", *args], status, out, err)
 
     def fit(self, config: str, data_dir: Path, *extra: str, cwd: Path, env: dict[str, str] | None = None):
         return self.run_cli(*fit_args(config, data_dir, *extra), cwd=cwd, env=env)
+
+
+def fitted_mnist_run(work: Path, *extra: str) -> Path:
+    """A finished short fit of configs/mnist.yaml (``fit_args``, ``extra`` after them) on a tiny MNIST written
+    to ``WORK/data``, run in this process with ``WORK`` as its working directory; its folder,
+    ``WORK/runs/mnist/version_0``. For module-scoped fixtures: a refusal fails their set-up."""
+    data = write_mnist(work / "data")
+    status = run_in_process(*fit_args("mnist", data, *extra), cwd=work)
+    assert status == 0, f"the fit ended with exit status {status}"
+    return work / "runs" / "mnist" / "version_0"
+
+
+def built_cli(*args: str) -> "LitDigitsCLI":
+    """``LitDigitsCLI`` built from ``args`` in this process and not run: the model, data module and trainer
+    a command would run (``.model``, ``.datamodule``, ``.trainer``), for tests of those objects, which
+    no command's output shows (the in-process and subprocess runs give back only exit status and output)."""
+    from lit_digits.cli import LitDigitsCLI
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")  # pytest's own sys.argv
+        return LitDigitsCLI(args=list(args), run=False, save_config_callback=None)
 
 
 @contextlib.contextmanager

@@ -7,12 +7,11 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
-from helpers.cli import CONFIGS
+from helpers.cli import CONFIGS, built_cli
 from helpers.recipes import fast_davidnet, recipe
 from lightning.pytorch.loggers import CSVLogger
 
 from lit_digits import ImageClassifier, LitDigitsError, MNISTDataModule
-from lit_digits.cli import LitDigitsCLI
 from lit_digits.nets import MLP
 from lit_digits.optim import CombinedOptimizer, Muon, ParamGroup
 from lit_digits.schedules import Constant, ExponentialDecay
@@ -75,7 +74,7 @@ def config_model(tmp_path, monkeypatch, *args: str) -> ImageClassifier:
     """configs/cifar_air.yaml's model, as the command line builds it."""
     monkeypatch.chdir(tmp_path)
     config = ["--config", str(CONFIGS / "cifar_air.yaml"), "--trainer.logger", "false", *args]
-    return LitDigitsCLI(args=config, run=False).model
+    return built_cli(*config).model  # the model's groups: no command shows them
 
 
 MEAN_LOSS_RATES = [106.0, 1340.0, 106.0, 0.24]

@@ -7,8 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers.cli import CONFIGS, as_a_process, assert_clear_error, fit_args
-from helpers.tiny_data import write_mnist
+from helpers.cli import CONFIGS, assert_clear_error
 from PIL import Image
 
 from lit_digits.cli import report_command
@@ -24,28 +23,24 @@ def assert_png(path: Path, min_width: int = 400, min_height: int = 200) -> None:
         assert image.width >= min_width and image.height >= min_height, (path, image.size)
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory) -> Path:
-    """A 2-epoch run of configs/mnist.yaml on tiny data, fit in this process."""
-    from lit_digits.cli import main
-
-    data = write_mnist(tmp_path_factory.mktemp("mnist"))
-    work = tmp_path_factory.mktemp("work")
-    with as_a_process(work, None):  # main returns for exit status 0; any other is a SystemExit, failing the set-up
-        main(fit_args("mnist", data, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1"))
-    return work / "runs" / "mnist" / "version_0"
+TWO_EPOCHS = pytest.mark.parametrize(
+    "fitted_run", [("--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1")], indirect=True, ids=["two_epochs"]
+)
+"""conftest's ``fitted_run`` over two epochs with every step logged: curves and learning rates to draw."""
 
 
-def test_report_of_a_run_writes_every_picture(finished_run, in_process):
-    result = in_process.run_cli("report", str(finished_run), cwd=finished_run)
+@TWO_EPOCHS
+def test_report_of_a_run_writes_every_picture(fitted_run, in_process):
+    result = in_process.run_cli("report", str(fitted_run), cwd=fitted_run)
     assert result.returncode == 0, result.stderr
     for name in PICTURES:
-        assert_png(finished_run / "report" / name)
+        assert_png(fitted_run / "report" / name)
     assert [Path(line).name for line in result.stdout.split()] == PICTURES
 
 
-def test_report_of_a_checkpoint_writes_test_set_pictures(finished_run, tmp_path, in_process):
-    checkpoint = finished_run / "checkpoints" / "last.ckpt"
+@TWO_EPOCHS
+def test_report_of_a_checkpoint_writes_test_set_pictures(fitted_run, tmp_path, in_process):
+    checkpoint = fitted_run / "checkpoints" / "last.ckpt"
     result = in_process.run_cli("report", str(checkpoint), "--out", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert_png(tmp_path / "mistakes.png")
@@ -100,8 +95,9 @@ class _RunsCode:
         return (Path.touch, (self.path,))
 
 
+@TWO_EPOCHS
 @pytest.mark.parametrize("kind", ["pickle payload", "truncated", "random bytes"])
-def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, finished_run, tmp_path, in_process):
+def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, fitted_run, tmp_path, in_process):
     import torch
 
     marker = tmp_path / "code_ran"
@@ -109,7 +105,7 @@ def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, fin
     if kind == "pickle payload":
         torch.save({"state_dict": {}, "hyper_parameters": {"payload": _RunsCode(marker)}}, checkpoint)
     elif kind == "truncated":
-        checkpoint.write_bytes((finished_run / "checkpoints" / "last.ckpt").read_bytes()[:5000])
+        checkpoint.write_bytes((fitted_run / "checkpoints" / "last.ckpt").read_bytes()[:5000])
     else:
         checkpoint.write_bytes(bytes(range(256)) * 40)
     result = in_process.run_cli("report", str(checkpoint), "--out", str(tmp_path / "out"), cwd=tmp_path)
@@ -121,7 +117,7 @@ def test_report_refuses_a_checkpoint_it_cannot_load_safely_in_one_line(kind, fin
 
 @pytest.mark.parametrize("damage", ["a bad line", "random bytes"])
 def test_report_of_a_run_with_a_damaged_metrics_csv_draws_what_is_sound_and_names_what_it_skipped(
-    damage, fitted_run, lit_digits_main, capsys, tmp_path
+    damage, fitted_run, in_process, tmp_path
 ):
     run = tmp_path / "run"
     shutil.copytree(fitted_run, run)
@@ -130,8 +126,9 @@ def test_report_of_a_run_with_a_damaged_metrics_csv_draws_what_is_sound_and_name
         metrics.write_bytes(metrics.read_bytes() + b"1,\xff\xfe\r\n")
     else:
         metrics.write_bytes(bytes(random.Random(0).randrange(256) for _ in range(300)))
-    assert lit_digits_main("report", str(run)) == 0
-    note, precision = capsys.readouterr().err.strip().splitlines()
+    result = in_process.run_cli("report", str(run), cwd=tmp_path)
+    assert result.returncode == 0
+    note, precision = result.stderr.strip().splitlines()
     assert precision == "precision: 32-true (the recipe's)"  # configs/mnist.yaml's, for the test-set pictures
     assert note.startswith(f"{metrics}: skipped 1 damaged line(s) or value(s) (line ") and "drawing the rest" in note
     assert (run / "report" / "metrics.png").exists() == (damage == "a bad line")

@@ -17,8 +17,9 @@ from lit_digits.report.runs import metrics_pictures
 from lit_digits.runs.metrics_csv import header_for_appending
 
 
-def one_line_if_refused(status: int, stderr: str) -> None:
+def one_line_if_refused(result) -> None:
     """``lit_digits`` ended well (0), with one error line (1), or with its parser's usage (2)."""
+    status, stderr = result.returncode, result.stderr
     assert status in (0, 1, 2) and "Traceback" not in stderr, stderr
     if status == 1:
         assert len([line for line in stderr.splitlines() if line.startswith("lit_digits: error:")]) == 1, stderr
@@ -33,22 +34,19 @@ def test_damaged_metrics_csv_is_drawn_as_far_as_sound_and_a_resume_refuses_it_in
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_damaged_config_yaml_of_a_run_is_read_or_refused_in_one_line(case, fitted_run, tmp_path, lit_digits_main,
-                                                                     capsys):  # fmt: skip
+def test_damaged_config_yaml_of_a_run_is_read_or_refused_in_one_line(case, fitted_run, tmp_path, in_process):
     config = tmp_path / "config.yaml"
     config.write_bytes(damaged((fitted_run / "config.yaml").read_bytes(), case))
-    status = lit_digits_main("report", "--config", str(config), "--out", str(tmp_path))
-    one_line_if_refused(status, capsys.readouterr().err)
+    one_line_if_refused(in_process.run_cli("report", "--config", str(config), "--out", str(tmp_path), cwd=tmp_path))
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_damaged_checkpoint_is_read_or_refused_in_one_line(case, fitted_run, tmp_path, lit_digits_main, capsys):
+def test_damaged_checkpoint_is_read_or_refused_in_one_line(case, fitted_run, tmp_path, in_process):
     checkpoint = tmp_path / "last.ckpt"
     shutil.copy(fitted_run / "checkpoints" / "last.ckpt", checkpoint)
     damage(checkpoint, case)
     data = fitted_run.parents[2] / "data"
-    tested = lit_digits_main("test", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(data),
-                             "--trainer.enable_progress_bar", "false", "--ckpt_path", str(checkpoint))  # fmt: skip
-    one_line_if_refused(tested, capsys.readouterr().err)
-    reported = lit_digits_main("report", str(checkpoint), "--out", str(tmp_path / "report"))
-    one_line_if_refused(reported, capsys.readouterr().err)
+    tested = in_process.run_cli("test", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(data),
+                                "--trainer.enable_progress_bar", "false", "--ckpt_path", str(checkpoint), cwd=tmp_path)  # fmt: skip
+    one_line_if_refused(tested)
+    one_line_if_refused(in_process.run_cli("report", str(checkpoint), "--out", str(tmp_path / "report"), cwd=tmp_path))

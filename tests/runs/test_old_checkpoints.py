@@ -26,31 +26,30 @@ def old_run(request, tmp_path: Path) -> tuple[str, Path, Path]:
     return name, run, RUNS[name][0](tmp_path / "data")
 
 
-def test_old_checkpoint_tests(old_run, lit_digits_main, capsys) -> None:
+def test_old_checkpoint_tests(old_run, tmp_path: Path, in_process) -> None:
     name, run, data = old_run
     recipe = ["--config", str(CONFIGS / f"{name}.yaml"), "--data.data_dir", str(data)]
-    status = lit_digits_main("test", *recipe, "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
-                             "--trainer.enable_progress_bar", "false")  # fmt: skip
-    assert status == 0, capsys.readouterr().err
-    assert "test_acc" in capsys.readouterr().out
+    result = in_process.run_cli("test", *recipe, "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
+                                "--trainer.enable_progress_bar", "false", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "test_acc" in result.stdout
 
 
-def test_old_run_reports(old_run, lit_digits_main, tmp_path: Path, capsys) -> None:
+def test_old_run_reports(old_run, tmp_path: Path, in_process) -> None:
     _, run, data = old_run
-    status = lit_digits_main("report", str(run), "--data_dir", str(data), "--out", str(tmp_path / "report"))
-    assert status == 0, capsys.readouterr().err
+    result = in_process.run_cli("report", str(run), "--data_dir", str(data), "--out", str(tmp_path / "report"),
+                                cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
     assert {"metrics.png", "mistakes.png", "confusion.png"} <= {p.name for p in (tmp_path / "report").iterdir()}
 
 
-def test_old_run_resumes(old_run, lit_digits_main, capsys) -> None:
+def test_old_run_resumes(old_run, tmp_path: Path, in_process) -> None:
     name, run, data = old_run
     saved = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
-    status = lit_digits_main(
-        "fit", "--config", str(CONFIGS / f"{name}.yaml"), "--data.data_dir", str(data), "--ckpt_path", "last",
-        "--data.batch_size", str(RUNS[name][1]), "--trainer.default_root_dir", str(run.parents[1]), "--trainer.max_epochs", "2",
-        "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false",
-    )  # fmt: skip
-    assert status == 0, capsys.readouterr().err
+    result = in_process.fit(name, data, "--ckpt_path", "last", "--data.batch_size", str(RUNS[name][1]),
+                            "--trainer.default_root_dir", str(run.parents[1]), "--trainer.max_epochs", "2",
+                            cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
     resumed = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert (saved["epoch"], resumed["epoch"]) == (0, 1)
     assert resumed["global_step"] == saved["global_step"] + 2

@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.cli import CONFIGS, QUICK, run_cli
+from helpers.cli import CONFIGS, built_cli, fit_args, run_cli
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits import LitDigitsError
-from lit_digits.cli import LitDigitsCLI
 from lit_digits.runs.hold import LOCK_FILE, RunHold
 
 HOLDER = f"process {os.getpid()} on {socket.gethostname()}"
@@ -24,8 +23,13 @@ HOLDER = f"process {os.getpid()} on {socket.gethostname()}"
 def recipe(run: Path, *extra: str) -> list[str]:
     """``configs/mnist.yaml`` on the run's data, its runs under the run's ``runs`` folder."""
     work = run.parents[2]
-    return ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(work / "data"), "--data.batch_size",
-            "16", *QUICK, "--trainer.default_root_dir", str(work / "runs"), *extra]  # fmt: skip
+    return ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(work / "data"),
+            "--trainer.default_root_dir", str(work / "runs"), *extra]  # fmt: skip
+
+
+def short_fit(run: Path, *extra: str) -> list[str]:
+    """A short fit's arguments (``fit_args``) on the run's data, its runs under the run's ``runs`` folder."""
+    return fit_args("mnist", run.parents[2] / "data", "--trainer.default_root_dir", str(run.parents[1]), *extra)
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -44,7 +48,7 @@ def test_resuming_a_run_that_another_process_holds_is_refused_in_one_line_and_wr
     hold = RunHold(fitted_run)
     before = files(fitted_run)
     try:
-        resumed = run_cli("fit", *recipe(fitted_run, "--ckpt_path", "last", "--trainer.max_epochs", "2"),
+        resumed = run_cli(*short_fit(fitted_run, "--ckpt_path", "last", "--trainer.max_epochs", "2"),
                           cwd=fitted_run.parents[2])  # fmt: skip
         after = files(fitted_run)
     finally:
@@ -55,18 +59,18 @@ def test_resuming_a_run_that_another_process_holds_is_refused_in_one_line_and_wr
     assert after == before
 
 
-def test_a_fit_pinned_to_a_held_run_is_refused(fitted_run, lit_digits_main, capsys):
+def test_a_fit_pinned_to_a_held_run_is_refused(fitted_run, in_process):
     pinned = ["--trainer.logger", "lit_digits.runs.RunLogger", "--trainer.logger.save_dir",
               str(fitted_run.parents[1]), "--trainer.logger.name", "mnist", "--trainer.logger.version", "0"]  # fmt: skip
     hold = RunHold(fitted_run)
     before = files(fitted_run)
     try:
-        status = lit_digits_main("fit", *recipe(fitted_run, *pinned))
+        result = in_process.run_cli(*short_fit(fitted_run, *pinned), cwd=fitted_run.parents[2])
         after = files(fitted_run)
     finally:
         hold.release()
-    assert status == 1
-    assert f"{fitted_run} is being written by another fit ({HOLDER}" in capsys.readouterr().err
+    assert result.returncode == 1
+    assert f"{fitted_run} is being written by another fit ({HOLDER}" in result.stderr
     assert after == before
 
 
@@ -95,11 +99,11 @@ def test_a_hold_whose_holder_was_killed_is_taken_over_saying_whose_it_was(tmp_pa
     hold.release()
 
 
-def test_test_and_report_read_a_run_that_a_fit_holds(fitted_run, lit_digits_main, tmp_path):
+def test_test_and_report_read_a_run_that_a_fit_holds(fitted_run, in_process, tmp_path):
     hold = RunHold(fitted_run)
     try:
-        assert lit_digits_main("test", *recipe(fitted_run, "--ckpt_path", "last")) == 0
-        assert lit_digits_main("report", str(fitted_run), "--out", str(tmp_path)) == 0
+        assert in_process.run_cli("test", *recipe(fitted_run, "--ckpt_path", "last"), cwd=tmp_path).returncode == 0
+        assert in_process.run_cli("report", str(fitted_run), "--out", str(tmp_path), cwd=tmp_path).returncode == 0
     finally:
         hold.release()
 
@@ -110,7 +114,7 @@ def test_of_a_multi_node_run_only_global_rank_0_holds_its_folder(node_rank, tmp_
     monkeypatch.setattr(rank_zero_only, "rank", rank_zero_only.rank)  # Lightning sets it to this process's rank
     nodes = ["--trainer.accelerator", "cpu", "--trainer.strategy", "ddp", "--trainer.num_nodes", "2",
              "--trainer.devices", "1", "--trainer.default_root_dir", str(tmp_path)]  # fmt: skip
-    cli = LitDigitsCLI(args=["--config", str(CONFIGS / "mnist.yaml"), *nodes], run=False)
+    cli = built_cli("--config", str(CONFIGS / "mnist.yaml"), *nodes)  # the trainer's logger: no command shows it
     lock = tmp_path / "mnist" / "version_0" / LOCK_FILE
     if node_rank == 0:
         assert lock.read_text().startswith(f"{HOLDER}, since ")

@@ -4,16 +4,14 @@ it natively, a user's --trainer.precision always, a resumed run's on the same pr
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import CONFIGS, SMALL_DAVIDNET, child_env
+from helpers.cli import CONFIGS, SMALL_DAVIDNET, built_cli, child_env
 from lightning.pytorch.accelerators import CUDAAccelerator
 
 import lit_digits.precision
-from lit_digits.cli import LitDigitsCLI
 from lit_digits.precision import CHECKPOINT_KEY, choose_precision, cpu_model, native_bf16
 
 PRECISION_LINE = re.compile(r"^precision: .*$", re.MULTILINE)
@@ -119,9 +117,7 @@ def test_xla_runs_a_recipes_bf16_as_float32(cifar_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PJRT_DEVICE", "CPU")
     args = ["--config", str(CONFIGS / "cifar.yaml"), "--data.data_dir", str(cifar_dir), "--trainer.accelerator",
             "xla_cpu", "--trainer.default_root_dir", str(tmp_path)]  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        cli = LitDigitsCLI(args=args, run=False, save_config_callback=None)
+    cli = built_cli(*args)  # the trainer's precision plugin: a command shows what it chose, not what it built
     assert cli.trainer.precision == "32-true"
 
 

@@ -1,13 +1,12 @@
 """Run folders: what fit writes, what the other commands leave alone, and what no command deletes.
 
-The commands run in this process (``in_process``), but for two fits at once, which are two processes."""
+The commands run in this process (``in_process``), but for two fits at once, which are two processes (``fit``)."""
 
 import shutil
-import subprocess
-import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers.cli import CONFIGS, QUICK, SMALL_DAVIDNET
+from helpers.cli import CONFIGS, QUICK, SMALL_DAVIDNET, fit
 
 from lit_digits.runs.metrics_csv import read_metrics
 
@@ -39,13 +38,10 @@ def test_best_and_last_take_the_models_settings_from_the_checkpoint(cifar_dir, t
 
 @pytest.mark.slow
 def test_concurrent_fits_of_one_config_get_their_own_folders(mnist_dir, tmp_path):
-    args = ["fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
-            "--data.batch_size", "16", *QUICK]  # fmt: skip
-    runs = [subprocess.Popen([sys.executable, "-m", "lit_digits", *args], cwd=tmp_path, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    with ThreadPoolExecutor(2) as threads:  # two processes at once, each waited for by a thread of its own
+        runs = list(threads.map(lambda _: fit("mnist", mnist_dir, cwd=tmp_path), range(2)))
     for run in runs:
-        _, stderr = run.communicate(timeout=600)
-        assert run.returncode == 0, stderr
+        assert run.returncode == 0, run.stderr
     assert versions(tmp_path, "mnist") == ["version_0", "version_1"]
     for version in ("version_0", "version_1"):
         assert (tmp_path / "runs" / "mnist" / version / "checkpoints" / "last.ckpt").is_file()
@@ -84,10 +80,10 @@ def test_a_fit_that_fails_before_training_leaves_no_run_folder(data, failing, re
     assert (earlier / "notes.txt").read_text() == "mine"
 
 
-def resume_args(runs):
-    return ["fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(runs.parent / "data"),
-            "--data.batch_size", "16", *QUICK, "--trainer.max_epochs", "2", "--trainer.default_root_dir",
-            str(runs), "--ckpt_path", "last"]  # fmt: skip
+def resume(in_process, runs):
+    """``fit --ckpt_path last`` of the newest run under ``runs`` to a second epoch, on the data beside ``runs``."""
+    return in_process.fit("mnist", runs.parent / "data", "--trainer.max_epochs", "2", "--trainer.default_root_dir",
+                          str(runs), "--ckpt_path", "last", cwd=runs.parent)  # fmt: skip
 
 
 def copy_of(fitted_run, tmp_path):
@@ -97,23 +93,22 @@ def copy_of(fitted_run, tmp_path):
     return tmp_path / "runs" / "mnist" / "version_0"
 
 
-def test_resuming_a_run_whose_metrics_csv_is_damaged_is_refused_and_changes_nothing(
-    fitted_run, lit_digits_main, capsys, tmp_path
-):
+def test_resuming_a_run_whose_metrics_csv_is_damaged_is_refused_and_changes_nothing(fitted_run, in_process, tmp_path):
     run = copy_of(fitted_run, tmp_path)
     metrics = run / "metrics.csv"
     metrics.write_bytes(metrics.read_bytes() + b"1,\xff\xfe\r\n")
     before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
-    assert lit_digits_main(*resume_args(run.parents[1])) == 1
-    error = capsys.readouterr().err
+    resumed = resume(in_process, run.parents[1])
+    assert resumed.returncode == 1
+    error = resumed.stderr
     assert f"{metrics} is damaged (line 4: not UTF-8 text), and resuming would append to it" in error
     assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == before
 
 
-def test_a_resumed_run_ends_a_last_line_cut_short_before_appending(fitted_run, lit_digits_main, tmp_path):
+def test_a_resumed_run_ends_a_last_line_cut_short_before_appending(fitted_run, in_process, tmp_path):
     run = copy_of(fitted_run, tmp_path)
     metrics = run / "metrics.csv"
     metrics.write_bytes(metrics.read_bytes().removesuffix(b"\r\n"))  # a write killed before the line's end
-    assert lit_digits_main(*resume_args(run.parents[1])) == 0
+    assert resume(in_process, run.parents[1]).returncode == 0
     series, skipped = read_metrics(metrics)
     assert skipped == [] and set(series["val_acc"]) == {0.0, 1.0}

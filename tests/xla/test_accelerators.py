@@ -1,13 +1,10 @@
 """Choosing the XLA accelerators: xla_cpu, clear errors for tpu, and a user's precision on XLA."""
 
-import warnings
-
 import pytest
-from helpers.cli import CONFIGS
+from helpers.cli import CONFIGS, built_cli
 
 from lit_digits import LitDigitsError, XLACPUAccelerator
 from lit_digits.accelerators import resolve_accelerator
-from lit_digits.cli import LitDigitsCLI
 
 
 def test_tpu_without_torch_xla_names_the_install_command(monkeypatch):
@@ -47,7 +44,5 @@ def test_bf16_autocast_runs_as_float32_on_xla_only(mnist_dir, tmp_path, monkeypa
         monkeypatch.setenv("PJRT_DEVICE", "CPU")
     args = ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(mnist_dir),
             "--trainer.accelerator", accelerator, "--trainer.precision", asked, "--trainer.default_root_dir", str(tmp_path)]  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        cli = LitDigitsCLI(args=args, run=False, save_config_callback=None)
+    cli = built_cli(*args)  # the trainer's precision plugin: a command shows what it chose, not what it built
     assert cli.trainer.precision == used
