@@ -4,7 +4,7 @@ and the next commands; a variant config given without its base is one line."""
 from pathlib import Path
 
 import pytest
-from helpers.cli import CONFIGS
+from helpers.cli import CONFIGS, assert_one_line_error
 
 TINY_NET = ["--model.init_args.net.init_args.channels", "[2, 4, 4]", "--model.init_args.net.init_args.dense", "[8]"]
 
@@ -60,9 +60,9 @@ def test_no_model_summary_when_turned_off(mnist_dir, tmp_path, in_process):
 )
 def test_a_variant_alone_is_one_line_naming_what_to_pass(base, variant, tmp_path, in_process):
     result = in_process.run_cli("fit", "--config", str(CONFIGS / f"{variant}.yaml"), cwd=tmp_path)
-    assert result.returncode == 1
-    (line,) = result.stderr.splitlines()
-    assert "changes a recipe but names none" in line and f"--config BASE.yaml --config {CONFIGS}" in line
+    assert_one_line_error(
+        result, "changes a recipe but names none", f"--config BASE.yaml --config {CONFIGS}", alone=True
+    )
     assert f"configs/{base}.yaml --config configs/{variant}.yaml" in (CONFIGS / f"{variant}.yaml").read_text()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import CONFIGS, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, built_cli
+from helpers.cli import CONFIGS, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, assert_one_line_error, built_cli
 from torch import nn
 
 from lit_digits.export import FORMATS, DeployedClassifier, export, run_exported
@@ -115,9 +115,7 @@ def test_export_refuses_to_overwrite_or_write_into_a_run(out, message, run, tmp_
     (tmp_path / "existing.onnx").write_bytes(b"kept")
     args = out.replace("RUN", str(run)).split()
     result = in_process.run_cli("export", str(run), "--out", *args, cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [f"lit_digits: error: {result.stderr.split('error: ')[1].strip()}"]
-    assert message in result.stderr
+    assert_one_line_error(result, message, alone=True)
     assert (tmp_path / "existing.onnx").read_bytes() == b"kept" and not (run / "model.onnx").exists()
 
 

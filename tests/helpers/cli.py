@@ -1,6 +1,7 @@
 """The command line as the tests run it: ``python -m lit_digits`` as a user would (``run_cli``, ``fit``), or the
 same command in this process (``InProcess``, the ``in_process`` fixture), where a test needs no property of a
-real process; the arguments of a short fit (``fit_args``); the refusal a user gets (``assert_clear_error``)."""
+real process; the arguments of a short fit (``fit_args``); the one line a user's mistake or a stop gets
+(``assert_one_line_error``, ``assert_stopped``)."""
 
 import contextlib
 import logging
@@ -65,16 +66,32 @@ def fit(config: str, data_dir: Path, *extra: str, cwd: Path, env: dict[str, str]
     return run_cli(*fit_args(config, data_dir, *extra), cwd=cwd, env=env)
 
 
-def assert_clear_error(result, *fragments: str, code: int = 1) -> None:
-    """Exit status ``code``, no traceback, the ``fragments`` in the one ``lit_digits: error:`` line; a
-    refusal by the argument parser (status 2) is that line alone, without the usage text."""
+def assert_one_line_error(result, *needles: str, code: int = 1, alone: bool = False) -> str:
+    """A user's mistake as ``lit_digits`` reports it: exit status ``code`` (1; 2 for what the argument
+    parser refuses), no traceback, exactly one ``lit_digits: error:`` line on stderr, holding each of
+    ``needles``; that line. ``alone``: stderr holds nothing else, as it always does for status 2 (without
+    the usage text)."""
+    return _one_line(result, "lit_digits: error: ", needles, code, alone or code == 2)
+
+
+def assert_stopped(result, cause: str, status: int) -> None:
+    """A fit that SIGTERM or Ctrl-C (``cause``) stopped between two steps: exit status ``status``, no
+    traceback, and the one line that says so."""
+    _one_line(result, "lit_digits: stopped by ", [f"stopped by {cause} (exit status {status})"], status, False)
+
+
+def _one_line(result, prefix: str, needles, code: int, alone: bool) -> str:
+    """The one line of ``result``'s stderr that starts with ``prefix``, checked as ``assert_one_line_error``
+    says."""
     assert result.returncode == code, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
-    if code == 2:
-        assert result.stderr.strip() == line
-    for fragment in fragments:
-        assert fragment in line
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith(prefix)]
+    assert len(lines) == 1, result.stderr
+    if alone:
+        assert result.stderr.strip() == lines[0], result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
 
 
 PYTHON_WARNING_FILTERS = [

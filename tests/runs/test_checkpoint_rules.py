@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import CONFIGS, QUICK
+from helpers.cli import CONFIGS, QUICK, assert_one_line_error
 from helpers.servers import free_port
 
 from lit_digits import ImageClassifier, ImageDataModule, LitDigitsError
@@ -72,9 +72,9 @@ def crafted(run: Path, folder: Path, field: tuple, value) -> Path:
     return path
 
 
-def assert_one_line_refusal(err: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("lit_digits: error: checkpoint "), err
+def assert_one_line_refusal(result, *needles: str) -> None:
+    """A refused checkpoint: ``lit_digits: error: checkpoint ...``, alone on stderr (``assert_one_line_error``)."""
+    assert assert_one_line_error(result, *needles, alone=True).startswith("lit_digits: error: checkpoint ")
 
 
 @pytest.mark.parametrize("field", FIELDS)
@@ -142,9 +142,7 @@ def test_every_command_refuses_a_crafted_checkpoint_in_one_line_and_runs_nothing
         else:
             data = ("--data.data_dir", str(fitted_run.parents[2] / "data"))
             result = in_process.run_cli(*COMMANDS[command], *data, "--ckpt_path", str(checkpoint), cwd=tmp_path)
-        assert result.returncode == 1
-        assert_one_line_refusal(result.stderr)
-        assert "hyper_parameters.net.class_path" in result.stderr
+        assert_one_line_refusal(result, "hyper_parameters.net.class_path")
     assert not marker.exists() and not side_effect_module.exists()
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
 
@@ -167,8 +165,7 @@ def test_a_network_of_the_users_own_package_trains_tests_and_reports_by_their_wo
     tested = in_process.run_cli("test", *recipe, "--ckpt_path", str(checkpoint), cwd=tmp_path)  # named: trusted
     assert tested.returncode == 0, tested.stderr
     refused = in_process.run_cli("report", str(checkpoint), cwd=tmp_path)
-    assert refused.returncode == 1 and "--trusted_modules" in refused.stderr
-    assert_one_line_refusal(refused.stderr)
+    assert_one_line_refusal(refused, "--trusted_modules")
     reported = in_process.run_cli("report", str(checkpoint), "--trusted_modules", "my_nets", cwd=tmp_path)
     assert reported.returncode == 0, reported.stderr
     model = ImageClassifier.load_from_checkpoint(checkpoint, trusted_modules=["my_nets"])
@@ -246,9 +243,8 @@ def test_checkpoints_that_hide_code_or_do_not_fit_are_one_line_and_run_nothing(
         args = ("report", str(checkpoint)) if reader == "report" else ("test", "--config", MNIST, *data)
         result = in_process.run_cli(*args, *(() if reader == "report" else ("--ckpt_path", str(checkpoint))),
                                     cwd=tmp_path)  # fmt: skip
-        assert result.returncode == 1 and "Traceback" not in result.stderr
-        errors = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error: ")]
-        assert len(errors) == 1 and "Zen of Python" not in result.stdout, result.stderr
+        assert_one_line_error(result)
+        assert "Zen of Python" not in result.stdout, result.stderr
     assert not marker.exists() and not side_effect_module.exists()
     assert "this" not in sys.modules or shape is not _module_list_of_names
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import PROBES, fit
+from helpers.cli import PROBES, assert_one_line_error, assert_stopped, fit
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from lit_digits import LitDigitsError
@@ -50,13 +50,6 @@ def tmpfs(folder: Path, options: str):
         subprocess.run(["umount", str(folder)], check=False)
 
 
-def error_line(result) -> str:
-    """The one ``lit_digits: error:`` line of a run that failed without a traceback."""
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("lit_digits: error:")]
-    return line
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("disk", "reason"), [("full", "No space left on device"), ("ro", "Read-only file system")])
 def test_a_fit_that_cannot_write_its_run_says_why_in_one_line(disk, reason, mnist_dir, tmp_path):
@@ -65,7 +58,7 @@ def test_a_fit_that_cannot_write_its_run_says_why_in_one_line(disk, reason, mnis
             with contextlib.suppress(OSError), (folder / "filler").open("wb") as file:
                 file.write(b"\0" * 2**21)
         result = fit("mnist", mnist_dir, "--trainer.default_root_dir", str(folder), cwd=tmp_path)
-    line = error_line(result)
+    line = assert_one_line_error(result)
     assert f"error: {reason}: " in line and "--trainer.default_root_dir" in line
 
 
@@ -82,7 +75,7 @@ def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, tmp_pa
 
         resumed = fit("mnist_dense", mnist_dir, "--trainer.default_root_dir", str(small_disk), "--ckpt_path", "last",
                       "--trainer.max_epochs", "2", cwd=tmp_path)  # fmt: skip
-        line = error_line(resumed)
+        line = assert_one_line_error(resumed)
         assert "could not write checkpoint" in line and "No space left on device" in line
         assert torch.load(last, weights_only=True)["epoch"] == 0  # still the first run's, whole
 
@@ -98,8 +91,7 @@ def test_sigterm_or_ctrl_c_saves_a_resumable_checkpoint_and_exits_non_zero(
     stopped = fit("cifar", cifar_dir, *small, "--trainer.callbacks+=signal_probe.SignalAtStep",
                   "--trainer.callbacks.step", "4", "--trainer.callbacks.signal_name", signal_name,
                   cwd=tmp_path, env=probe)  # fmt: skip
-    assert stopped.returncode == status, stopped.stderr
-    assert f"stopped by {cause} (exit status {status})" in stopped.stderr and "Traceback" not in stopped.stderr
+    assert_stopped(stopped, cause, status)
     last = tmp_path / "runs" / "cifar" / "version_0" / "checkpoints" / "last.ckpt"
     assert torch.load(last, weights_only=True)["global_step"] == 4
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.cli import CONFIGS, built_cli, fit_args, run_cli
+from helpers.cli import CONFIGS, assert_one_line_error, built_cli, fit_args, run_cli
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_digits import LitDigitsError
@@ -53,9 +53,7 @@ def test_resuming_a_run_that_another_process_holds_is_refused_in_one_line_and_wr
         after = files(fitted_run)
     finally:
         hold.release()
-    assert resumed.returncode == 1 and "Traceback" not in resumed.stderr, resumed.stderr
-    (line,) = [line for line in resumed.stderr.splitlines() if line.startswith("lit_digits: error:")]
-    assert f"{fitted_run} is being written by another fit ({HOLDER}, since " in line
+    assert_one_line_error(resumed, f"{fitted_run} is being written by another fit ({HOLDER}, since ")
     assert after == before
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers.browser import CHROMIUM, require_chromium
-from helpers.cli import CONFIGS
+from helpers.cli import CONFIGS, assert_one_line_error
 from helpers.servers import Server, free_port, start_server, stop
 from helpers.tiny_data import CIFAR_PER_BATCH
 from PIL import Image
@@ -164,6 +164,6 @@ def test_the_browser_opens_only_where_there_is_a_display(monkeypatch):
 @pytest.mark.slow
 def test_a_folder_without_a_checkpoint_and_a_port_in_use_are_one_line(demo, fitted_run, tmp_path, in_process):
     missing = in_process.run_cli("demo", str(tmp_path), cwd=tmp_path)
-    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "lit_digits: error:" in missing.stderr
+    assert_one_line_error(missing, alone=True)
     in_use = in_process.run_cli("demo", str(fitted_run), "--port", demo.url.rsplit(":", 1)[1], cwd=tmp_path)
-    assert in_use.returncode == 1 and "cannot listen on 127.0.0.1 port" in in_use.stderr
+    assert_one_line_error(in_use, "cannot listen on 127.0.0.1 port")

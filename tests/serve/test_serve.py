@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 import torch
-from helpers.cli import CONFIGS, assert_clear_error
+from helpers.cli import CONFIGS, assert_one_line_error
 from helpers.servers import Server, free_port, start_server, stop
 from PIL import Image
 
@@ -195,11 +195,11 @@ def test_without_batching_it_answers_alike_and_sigterm_stops_it_and_its_workers_
 @pytest.mark.slow
 def test_a_port_in_use_is_one_line_at_start(server, fitted_run, tmp_path, in_process):
     result = in_process.run_cli("serve", str(fitted_run), "--port", server.url.rpartition(":")[2], cwd=tmp_path)
-    assert_clear_error(result, "cannot listen on 127.0.0.1 port", "Address already in use", "pick another --port")
+    assert_one_line_error(result, "cannot listen on 127.0.0.1 port", "Address already in use", "pick another --port")
 
 
 def test_a_folder_without_a_checkpoint_is_one_line(tmp_path, in_process):
-    assert_clear_error(
+    assert_one_line_error(
         in_process.run_cli("serve", str(tmp_path), cwd=tmp_path), "neither a checkpoint nor a run folder"
     )
 
@@ -207,7 +207,7 @@ def test_a_folder_without_a_checkpoint_is_one_line(tmp_path, in_process):
 def test_without_the_serve_extra_the_command_says_what_to_install(tmp_path, in_process, monkeypatch):
     monkeypatch.setitem(sys.modules, "litserve", None)  # as if not installed
     result = in_process.run_cli("serve", str(tmp_path), cwd=tmp_path)
-    assert_clear_error(result, "needs LitServe", 'pip install -e ".[serve]"', 'pip install "lit_digits[serve]"')
+    assert_one_line_error(result, "needs LitServe", 'pip install -e ".[serve]"', 'pip install "lit_digits[serve]"')
 
 
 @pytest.mark.parametrize(
