@@ -75,8 +75,7 @@ def test_a_fit_without_a_logger_is_refused_as_it_would_have_no_run_folder(fitted
 
 def test_colour_model_on_mnist_is_refused_before_training(fitted_run, tmp_path, in_process):
     data = fitted_run.parents[2] / "data"  # the run's tiny MNIST
-    result = in_process.run_cli("fit", "--config", MNIST, "--model", "DavidNet", "--data.data_dir", str(data),
-                                "--data.batch_size", "16", cwd=tmp_path)  # fmt: skip
+    result = in_process.fit("mnist", data, "--model", "DavidNet", cwd=tmp_path)
     assert_one_line_error(result, "DavidNet takes 3-channel images but MNISTDataModule gives 1-channel 28x28")
     assert not (tmp_path / "runs" / "mnist" / "version_0" / "metrics.csv").exists()
 

@@ -12,11 +12,16 @@ from helpers.tiny_data import CIFAR_PER_BATCH, MNIST_SIZES, write_cifar_batch, w
 from lit_digits import CIFAR10DataModule, LitDigitsError, MNISTDataModule
 
 
-def test_mnist_reads_idx_files_into_uint8_tensors(mnist_dir):
-    dm = MNISTDataModule(mnist_dir, batch_size=16)
+def first_training_batch(dm) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first training batch of the data module ``dm``, prepared and set up as a fit does."""
     dm.prepare_data()
     dm.setup("fit")
-    images, labels = next(iter(dm.train_dataloader()))
+    return next(iter(dm.train_dataloader()))
+
+
+def test_mnist_reads_idx_files_into_uint8_tensors(mnist_dir):
+    dm = MNISTDataModule(mnist_dir, batch_size=16)
+    images, labels = first_training_batch(dm)
     assert images.shape == (16, 1, 28, 28) and images.dtype == torch.uint8
     assert labels.dtype == torch.int64 and 0 <= labels.min() and labels.max() <= 9
     assert len(dm.train_dataloader()) == MNIST_SIZES["train"] // 16
@@ -24,9 +29,7 @@ def test_mnist_reads_idx_files_into_uint8_tensors(mnist_dir):
 
 def test_cifar_reads_batch_pickles_without_checksums(cifar_dir):
     dm = CIFAR10DataModule(cifar_dir, batch_size=32)
-    dm.prepare_data()
-    dm.setup("fit")
-    images, _ = next(iter(dm.train_dataloader()))
+    images, _ = first_training_batch(dm)
     assert images.shape == (32, 3, 32, 32) and images.dtype == torch.uint8
     assert len(dm.train_dataloader().dataset) == 5 * CIFAR_PER_BATCH
 

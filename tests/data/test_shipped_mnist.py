@@ -116,9 +116,8 @@ def test_fit_and_test_read_the_shipped_mnist_while_every_download_fails(tmp_path
     monkeypatch.setattr("torchvision.datasets.MNIST.download", refused)
     offline = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     recipe = ["--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(tmp_path / "no_mnist")]
-    fitted = in_process.run_cli("fit", *recipe, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "3",
-                                "--trainer.limit_val_batches", "2", "--trainer.enable_progress_bar", "false",
-                                cwd=tmp_path, env=offline)  # fmt: skip
+    fitted = in_process.fit("mnist", tmp_path / "no_mnist", "--trainer.limit_train_batches", "3",
+                            "--trainer.limit_val_batches", "2", cwd=tmp_path, env=offline)  # fmt: skip
     assert fitted.returncode == 0, fitted.stderr
     tested = in_process.run_cli("test", *recipe, "--ckpt_path", "best", "--trainer.limit_test_batches", "2",
                                 "--trainer.enable_progress_bar", "false", cwd=tmp_path, env=offline)  # fmt: skip

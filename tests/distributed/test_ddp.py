@@ -5,7 +5,7 @@ import csv
 import json
 
 import pytest
-from helpers.cli import PROBES, fit
+from helpers.cli import PROBES, fit, whole_epochs
 from helpers.tiny_data import INDEXED_TEST as TEST
 from helpers.tiny_data import INDEXED_TRAIN as TRAIN
 from helpers.tiny_data import indexed_mnist
@@ -18,7 +18,7 @@ def test_ddp_ranks_see_disjoint_halves_log_global_accuracy_and_write_under_rank_
     run = fit(
         "mnist", data_dir,
         "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp", "--trainer.devices", "2",
-        "--trainer.limit_train_batches", "1.0", "--data.batch_size", "8",
+        *whole_epochs(1), "--data.batch_size", "8",
         "--trainer.callbacks+=ddp_probe.RecordSamples", "--trainer.callbacks.out_dir", str(tmp_path),
         cwd=tmp_path, env={"PYTHONPATH": PROBES},
     )  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import CONFIGS, PROBES, child_env
+from helpers.cli import PROBES, child_env, fit_args
 from helpers.servers import free_port
 from helpers.tiny_data import INDEXED_TEST as TEST
 from helpers.tiny_data import INDEXED_TRAIN as TRAIN
@@ -28,9 +28,9 @@ def two_nodes(tmp_path: Path, *args: str, node_1: tuple[str, ...] = ()) -> list[
     port = free_port()
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
                 "--master-addr", "127.0.0.1", "--master-port", str(port), "--rdzv-conf", "timeout=60"]  # fmt: skip
-    fit = ["-m", "lit_digits", "fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir", str(tmp_path / "data"),
-           "--trainer.num_nodes", "2", "--trainer.strategy", "ddp", "--trainer.accelerator", "cpu",
-           "--data.batch_size", "8", "--trainer.enable_progress_bar", "false", *args]  # fmt: skip
+    across_nodes = ["--trainer.num_nodes", "2", "--trainer.strategy", "ddp", "--trainer.accelerator", "cpu"]
+    fit = ["-m", "lit_digits", *fit_args("mnist", tmp_path / "data", *across_nodes, "--data.batch_size", "8",
+                                         "--trainer.limit_train_batches", "1.0", *args)]  # fmt: skip
     env = child_env({"PYTHONPATH": PROBES})
     commands = [[*torchrun, "--node-rank", str(rank), *fit, *(node_1 if rank else ())] for rank in (0, 1)]
     nodes = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

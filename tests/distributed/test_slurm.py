@@ -5,7 +5,7 @@ import os
 
 import pytest
 import torch
-from helpers.cli import PROBES, assert_stopped, fit
+from helpers.cli import PROBES, SMALL_DAVIDNET, assert_stopped, fit, whole_epochs
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 
@@ -31,8 +31,7 @@ def test_sigusr1_saves_last_requeues_the_job_and_the_requeued_job_resumes_the_ru
     (bin_dir / "scontrol").write_text(SCONTROL)
     (bin_dir / "scontrol").chmod(0o755)
     env = {**SLURM, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": PROBES}
-    small = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5",
-             "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0", "--ckpt_path", "last"]  # fmt: skip
+    small = [*SMALL_DAVIDNET, *whole_epochs(2), "--ckpt_path", "last"]
 
     warned = fit("cifar", cifar_dir, *small, "--trainer.callbacks+=signal_probe.SignalAtStep",
                  "--trainer.callbacks.step", "3", "--trainer.callbacks.signal_name", "SIGUSR1", cwd=tmp_path, env=env)  # fmt: skip

@@ -33,6 +33,11 @@ would diverge on batches of noise images)."""
 QUICK = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar", "false"]
 
 
+def whole_epochs(epochs: int | str) -> list[str]:
+    """``epochs`` epochs, each over the whole tiny training set (``QUICK``'s are cut to 2 batches)."""
+    return ["--trainer.max_epochs", str(epochs), "--trainer.limit_train_batches", "1.0"]
+
+
 def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """This process's environment with ``env`` added; a PYTHONPATH in ``env`` goes before the one set
     here, so that the child imports the same lit_digits as the tests."""

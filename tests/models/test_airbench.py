@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
-from helpers.cli import CONFIGS, SMALL_AIR
+from helpers.cli import CONFIGS, SMALL_AIR, whole_epochs
 from helpers.recipes import recipe
 
 from lit_digits import CIFAR10DataModule, LitDigitsError
@@ -52,8 +52,7 @@ def test_the_record_recipe_after_it_trains_its_steps_to_a_rate_of_0(cifar_dir, t
 
 
 def test_config_fits_and_its_checkpoint_tests_and_loads_without_code(cifar_dir, tmp_path, in_process):
-    run = in_process.fit("cifar_air", cifar_dir, *SMALL_AIR, "--trainer.max_epochs", "2",
-                         "--trainer.limit_train_batches", "1.0", "--trainer.log_every_n_steps", "2",
+    run = in_process.fit("cifar_air", cifar_dir, *SMALL_AIR, *whole_epochs(2), "--trainer.log_every_n_steps", "2",
                          cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr
     folder = tmp_path / "runs" / "cifar_air" / "version_0"

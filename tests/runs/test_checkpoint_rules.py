@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import CONFIGS, QUICK, assert_one_line_error
+from helpers.cli import CONFIGS, assert_one_line_error
 from helpers.servers import free_port
 
 from lit_digits import ImageClassifier, ImageDataModule, LitDigitsError
@@ -120,15 +120,7 @@ def test_the_loader_builds_the_class_the_checkpoint_names_with_its_settings(fitt
     assert type(data).__name__ == "MNISTDataModule" and data.batch_size == 16 and str(data.data_dir) == "elsewhere"
 
 
-COMMANDS = {
-    "fit": ("fit", "--config", MNIST, *QUICK),
-    "validate": ("validate", "--config", MNIST),
-    "test": ("test", "--config", MNIST),
-    "predict": ("predict", "--config", MNIST),
-}
-
-
-@pytest.mark.parametrize("command", [*COMMANDS, "report", "serve"])
+@pytest.mark.parametrize("command", ["fit", "validate", "test", "predict", "report", "serve"])
 def test_every_command_refuses_a_crafted_checkpoint_in_one_line_and_runs_nothing(
     command, fitted_run, tmp_path, side_effect_module, in_process
 ):
@@ -139,9 +131,13 @@ def test_every_command_refuses_a_crafted_checkpoint_in_one_line_and_runs_nothing
             result = in_process.run_cli("report", str(checkpoint), "--out", str(tmp_path / "out"), cwd=tmp_path)
         elif command == "serve":  # refused before the server starts
             result = in_process.run_cli("serve", str(checkpoint), "--port", str(free_port()), cwd=tmp_path)
+        elif command == "fit":
+            result = in_process.fit(
+                "mnist", fitted_run.parents[2] / "data", "--ckpt_path", str(checkpoint), cwd=tmp_path
+            )
         else:
             data = ("--data.data_dir", str(fitted_run.parents[2] / "data"))
-            result = in_process.run_cli(*COMMANDS[command], *data, "--ckpt_path", str(checkpoint), cwd=tmp_path)
+            result = in_process.run_cli(command, "--config", MNIST, *data, "--ckpt_path", str(checkpoint), cwd=tmp_path)
         assert_one_line_refusal(result, "hyper_parameters.net.class_path")
     assert not marker.exists() and not side_effect_module.exists()
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
@@ -158,9 +154,9 @@ def test_a_network_of_the_users_own_package_trains_tests_and_reports_by_their_wo
         "                         torch.nn.Linear(hidden, 10))\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    recipe = ("--config", MNIST, "--data.data_dir", str(mnist_dir), "--data.batch_size", "16",
-              "--model.net.class_path", "my_nets.TinyNet")  # fmt: skip
-    assert in_process.run_cli("fit", *recipe, *QUICK, cwd=tmp_path).returncode == 0
+    net = ("--model.net.class_path", "my_nets.TinyNet")
+    recipe = ("--config", MNIST, "--data.data_dir", str(mnist_dir), "--data.batch_size", "16", *net)
+    assert in_process.fit("mnist", mnist_dir, *net, cwd=tmp_path).returncode == 0
     checkpoint = next((tmp_path / "runs").glob("*/version_0/checkpoints/last.ckpt"))
     tested = in_process.run_cli("test", *recipe, "--ckpt_path", str(checkpoint), cwd=tmp_path)  # named: trusted
     assert tested.returncode == 0, tested.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import PROBES, assert_one_line_error, assert_stopped, fit
+from helpers.cli import PROBES, SMALL_DAVIDNET, assert_one_line_error, assert_stopped, fit, whole_epochs
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from lit_digits import LitDigitsError
@@ -85,8 +85,7 @@ def test_full_disk_while_saving_keeps_the_last_good_checkpoint(mnist_dir, tmp_pa
 def test_sigterm_or_ctrl_c_saves_a_resumable_checkpoint_and_exits_non_zero(
     signal_name, cause, status, cifar_dir, tmp_path
 ):
-    small = ["--model.net.init_args.width", "8", "--model.lr_schedule.init_args.peak_epoch", "0.5",
-             "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0"]  # fmt: skip
+    small = [*SMALL_DAVIDNET, *whole_epochs(2)]
     probe = {"PYTHONPATH": PROBES}
     stopped = fit("cifar", cifar_dir, *small, "--trainer.callbacks+=signal_probe.SignalAtStep",
                   "--trainer.callbacks.step", "4", "--trainer.callbacks.signal_name", signal_name,

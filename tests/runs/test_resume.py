@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cli import PROBES, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
+from helpers.cli import PROBES, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit, whole_epochs
 
 pytestmark = pytest.mark.slow  # every test here starts another process
 
-THREE_EPOCHS = ["--trainer.max_epochs", "3", "--trainer.limit_train_batches", "1.0"]
+THREE_EPOCHS = whole_epochs(3)
 
 
 def last_checkpoint(root: Path, config: str, version: int) -> dict:

@@ -6,7 +6,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers.cli import CONFIGS, QUICK, SMALL_DAVIDNET, assert_one_line_error, fit
+from helpers.cli import CONFIGS, SMALL_DAVIDNET, assert_one_line_error, fit
 
 from lit_digits.runs.metrics_csv import read_metrics
 
@@ -72,8 +72,7 @@ def test_a_fit_that_fails_before_training_leaves_no_run_folder(data, failing, re
     earlier = tmp_path / "runs" / "mnist" / "version_0"
     earlier.mkdir(parents=True)
     (earlier / "notes.txt").write_text("mine")
-    result = in_process.run_cli("fit", "--config", str(CONFIGS / "mnist.yaml"), "--data.data_dir",
-                                str(request.getfixturevalue(data)), *QUICK, *failing, cwd=tmp_path)  # fmt: skip
+    result = in_process.fit("mnist", request.getfixturevalue(data), *failing, cwd=tmp_path)
     assert_one_line_error(result)
     assert versions(tmp_path, "mnist") == ["version_0"]
     assert (earlier / "notes.txt").read_text() == "mine"

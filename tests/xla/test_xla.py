@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from helpers import tiny_data
-from helpers.cli import PROBES, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit
+from helpers.cli import PROBES, SMALL_AIR, SMALL_DAVIDNET, SMALL_FAST, fit, whole_epochs
 
 pytest.importorskip("torch_xla")
 pytestmark = pytest.mark.slow  # every test here starts another process
@@ -30,7 +30,7 @@ def test_every_graph_compiles_in_the_first_epoch(config, data, epochs, extra, re
     # batch; the sanity check, validation and checkpoints of every epoch.
     run = fit(
         config, request.getfixturevalue(data), *extra,
-        "--trainer.accelerator", "xla_cpu", "--trainer.max_epochs", str(epochs), "--trainer.limit_train_batches", "1.0",
+        "--trainer.accelerator", "xla_cpu", *whole_epochs(epochs),
         cwd=tmp_path, env=XLA_CPU,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -74,7 +74,7 @@ def test_training_step_neither_waits_for_the_host_nor_runs_a_second_graph(config
     # cifar_fast blends the weight average into every step's graph.
     run = fit(
         config, request.getfixturevalue(data), *extra,
-        "--trainer.accelerator", "xla_cpu", "--trainer.max_epochs", "2", "--trainer.limit_train_batches", "1.0",
+        "--trainer.accelerator", "xla_cpu", *whole_epochs(2),
         "--trainer.enable_progress_bar", "true", "--trainer.callbacks+=xla_probe.CountPerStep",
         cwd=tmp_path, env={**XLA_CPU, "PYTHONPATH": PROBES},
     )  # fmt: skip
