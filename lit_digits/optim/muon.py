@@ -53,7 +53,7 @@ class Muon(Optimizer):
     where bfloat16 would be many times slower.
 
     The update is ``torch.optim.Muon``'s with ``adjust_lr_fn`` "original" for matrices with no
-    more rows than columns (tests/test_muon.py compares them); torch's takes 2-D parameters
+    more rows than columns (tests/optim/test_muon.py compares them); torch's takes 2-D parameters
     only, and has no weight normalization. Its momentum ``m = momentum m + (1 - momentum) g``
     differs from this one by a constant factor, which the orthogonalization removes.
     """
