@@ -39,7 +39,7 @@ from lit_digits.data import DEFAULT_DATA_DIR
 from lit_digits.precision import choose_precision, cpu_model, native_bf16
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-CIFAR_RECIPES = [str(CONFIGS / f"{name}.yaml") for name in ("cifar", "cifar_fast", "cifar_air")]
+CIFAR_RECIPES = [str(CONFIGS / f"{name}.yaml") for name in ("cifar", "cifar_fast", "cifar_air", "cifar_hiverge")]
 PRECISIONS = ("32-true", "bf16-mixed")
 NAN = float("nan")
 LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "OMP_NUM_THREADS")
