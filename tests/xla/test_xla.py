@@ -52,7 +52,7 @@ def mnist_640(tmp_path: Path, monkeypatch) -> Path:
 @pytest.fixture
 def cifar_200(tmp_path: Path) -> Path:
     """Tiny CIFAR-10 with 200 training images: 10 steps an epoch at batch 20."""
-    return conftest.write_cifar(tmp_path / "cifar200", per_batch=40)
+    return tiny_data.write_cifar(tmp_path / "cifar200", per_batch=40)
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_compile_switch_is_ignored_on_xla_with_one_line(mnist_dir, tmp_path):
 
 def test_a_graph_first_compiled_after_epoch_0_is_reported(cifar_dir, tmp_path):
     # 5 steps an epoch: Muon's renormalizing step graph, every 8th step, first comes in epoch 1
-    run = fit("cifar_hiverge", cifar_dir, *SMALL_AIR, "--trainer.max_steps", "-1", "--trainer.max_epochs", "2",
-              "--trainer.limit_train_batches", "1.0", "--trainer.accelerator", "xla_cpu", cwd=tmp_path, env=XLA_CPU)  # fmt: skip
+    run = fit("cifar_hiverge", cifar_dir, *SMALL_AIR, "--trainer.max_steps", "-1", *whole_epochs(2),
+              "--trainer.accelerator", "xla_cpu", cwd=tmp_path, env=XLA_CPU)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "XLA compiled 1 new graphs in epoch 1" in run.stderr
