@@ -38,6 +38,10 @@ def serve_command(argv: list[str]) -> None:
     serve(args.run, args.host, args.port, args.trusted_modules, args.max_batch_size, args.batch_timeout)
 
 
+SERVE_MODULES = {"LitServe": ("litserve",), "python-multipart": ("python_multipart", "multipart")}
+"""What the serve extra gives ``serve`` and ``demo``, by name, with the modules that provide it (either)."""
+
+
 def add_address(parser: argparse.ArgumentParser, default_port: int | None) -> None:
     """``--host`` and ``--port`` (None: a free one) of a command that listens."""
     parser.add_argument("--host", default="127.0.0.1", choices=HOSTS,
@@ -47,10 +51,13 @@ def add_address(parser: argparse.ArgumentParser, default_port: int | None) -> No
 
 
 def serve_modules(command: str) -> None:
-    """Raise ``LitDigitsError`` unless the serve extra's LitServe, which ``command`` needs, is installed."""
-    if importlib.util.find_spec("litserve") is None:
+    """Raise ``LitDigitsError`` unless what ``command`` needs from the serve extra is installed: LitServe,
+    and python-multipart, with which its web framework reads the posted image (and without which every
+    request would fail)."""
+    missing = [name for name, modules in SERVE_MODULES.items() if not any(map(importlib.util.find_spec, modules))]
+    if missing:
         raise LitDigitsError(
-            f'lit_digits {command} needs LitServe: pip install -e ".[serve]" in a checkout, '
+            f'lit_digits {command} needs {" and ".join(missing)}: pip install -e ".[serve]" in a checkout, '
             'or pip install "lit_digits[serve]"'
         )
 

@@ -3,6 +3,7 @@ real HTTP requests (httpx), the answers checked against ``lit_digits predict`` o
 
 import asyncio
 import base64
+import configparser
 import io
 import socket
 import sys
@@ -15,9 +16,11 @@ import pytest
 import torch
 from helpers.cli import CONFIGS, assert_one_line_error
 from helpers.servers import Server, free_port, start_server, stop
+from packaging.requirements import Requirement
 from PIL import Image
 
 from lit_digits import ImageClassifier, ImageDataModule
+from lit_digits.cli.serve_command import SERVE_MODULES
 from lit_digits.data.image_files import ImageFiles
 from lit_digits.serve.server import serving_threads
 
@@ -204,10 +207,23 @@ def test_a_folder_without_a_checkpoint_is_one_line(tmp_path, in_process):
     )
 
 
-def test_without_the_serve_extra_the_command_says_what_to_install(tmp_path, in_process, monkeypatch):
-    monkeypatch.setitem(sys.modules, "litserve", None)  # as if not installed
-    result = in_process.run_cli("serve", str(tmp_path), cwd=tmp_path)
-    assert_one_line_error(result, "needs LitServe", 'pip install -e ".[serve]"', 'pip install "lit_digits[serve]"')
+def test_the_serve_extra_installs_what_serve_and_demo_check_for():
+    setup = configparser.ConfigParser(inline_comment_prefixes=("#",))
+    setup.read(CONFIGS.parent / "setup.cfg")
+    serve_extra = {Requirement(line).name.lower() for line in setup["options.extras_require"]["serve"].split()}
+    assert {name.lower() for name in SERVE_MODULES} <= serve_extra
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+@pytest.mark.parametrize(
+    ("modules", "missing"), [(["litserve"], "LitServe"), (["python_multipart", "multipart"], "python-multipart")]
+)
+def test_without_the_serve_extra_the_command_says_what_to_install(command, modules, missing, tmp_path, in_process,
+                                                                   monkeypatch):  # fmt: skip
+    for module in modules:
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    result = in_process.run_cli(command, str(tmp_path), cwd=tmp_path)
+    assert_one_line_error(result, f"needs {missing}:", 'pip install -e ".[serve]"', 'pip install "lit_digits[serve]"')
 
 
 @pytest.mark.parametrize(
