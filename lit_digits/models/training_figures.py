@@ -13,11 +13,13 @@ from lit_digits.optim.groups import learning_rates
 
 
 class EpochMean(MeanMetric):
-    """A ``MeanMetric`` whose reset is a graph of its own on XLA: what is pending before it runs
-    first, then the reset. Lightning resets the epoch metrics right after computing and logging
-    the epoch's figures, with no hook between; this cut makes the end of every epoch the same
-    two graphs, the first epoch's start included (``TrainingFigures.restart``), so that they
-    compile in epoch 0 (docs/xla.md). Elsewhere it is ``MeanMetric``."""
+    """A ``MeanMetric`` whose reset is a graph of its own on XLA, after one of what is pending
+    before it. Lightning resets the epoch metrics right after computing and logging the epoch's
+    figures, with no hook between; this cut runs that end-of-epoch work before the next epoch's
+    count, and leaves every epoch, the first included (``TrainingFigures.restart``), to start
+    from the same reset graph, so that nothing compiles after epoch 0 (docs/xla.md). Use
+    ``update`` and ``compute`` only: torchmetrics' ``forward`` resets, so each call would cut a
+    step's graph. Off XLA it is ``MeanMetric``."""
 
     def reset(self) -> None:
         run_pending(self.device)

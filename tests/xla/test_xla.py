@@ -29,8 +29,9 @@ LLVM's optimizations off, each graph compiles in about half the time, and the co
     ],
 )
 def test_every_graph_compiles_in_the_first_epoch(config, data, epochs, extra, request, tmp_path):
-    # 96 (MNIST) or 100 (CIFAR) training images: 6 full batches; 40 or 20 test images end in a partial
-    # batch; the sanity check, validation and checkpoints of every epoch.
+    # 96 (MNIST) or 100 (CIFAR) training images: 6 full batches (cifar_200: 200 images, 10 batches of 20);
+    # 40 or 20 test images end in a partial batch (cifar_200's 40: two full ones); the sanity check,
+    # validation and checkpoints of every epoch.
     run = fit(
         config, request.getfixturevalue(data), *extra,
         "--trainer.accelerator", "xla_cpu", *whole_epochs(epochs),
@@ -112,3 +113,15 @@ def test_a_graph_first_compiled_after_epoch_0_is_reported(cifar_dir, tmp_path):
               "--trainer.accelerator", "xla_cpu", cwd=tmp_path, env=XLA_CPU)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "XLA compiled 1 new graphs in epoch 1" in run.stderr
+
+
+def test_a_resumed_run_counts_from_the_epoch_it_resumes_at(mnist_dir, tmp_path):
+    first = fit("mnist", mnist_dir, *whole_epochs(1), "--trainer.accelerator", "xla_cpu", cwd=tmp_path, env=XLA_CPU)
+    assert first.returncode == 0, first.stderr
+    resumed = fit("mnist", mnist_dir, *whole_epochs(3), "--trainer.accelerator", "xla_cpu", "--ckpt_path", "last",
+                  cwd=tmp_path, env=XLA_CPU)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    # this process compiles its graphs in epoch 1, its first, and nothing after
+    counts = re.findall(r"XLA compilations after epoch (\d+): (\d+)", resumed.stderr + resumed.stdout)
+    assert [epoch for epoch, _ in counts] == ["1", "2"] and counts[0][1] == counts[1][1], counts
+    assert "new graphs" not in resumed.stderr
