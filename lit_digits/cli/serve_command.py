@@ -38,8 +38,8 @@ def serve_command(argv: list[str]) -> None:
     serve(args.run, args.host, args.port, args.trusted_modules, args.max_batch_size, args.batch_timeout)
 
 
-SERVE_MODULES = {"LitServe": ("litserve",), "python-multipart": ("python_multipart", "multipart")}
-"""What the serve extra gives ``serve`` and ``demo``, by name, with the modules that provide it (either)."""
+SERVE_MODULES = {"LitServe": "litserve", "python-multipart": "python_multipart"}
+"""What the serve extra gives ``serve`` and ``demo``, by name, with the module that provides it."""
 
 
 def add_address(parser: argparse.ArgumentParser, default_port: int | None) -> None:
@@ -52,9 +52,9 @@ def add_address(parser: argparse.ArgumentParser, default_port: int | None) -> No
 
 def serve_modules(command: str) -> None:
     """Raise ``LitDigitsError`` unless what ``command`` needs from the serve extra is installed: LitServe,
-    and python-multipart, with which its web framework reads the posted image (and without which every
-    request would fail)."""
-    missing = [name for name, modules in SERVE_MODULES.items() if not any(map(importlib.util.find_spec, modules))]
+    and python-multipart, with which Starlette reads a posted form (the demo page's images, ``curl -F``;
+    without it each such request fails, and only JSON ones are read)."""
+    missing = [name for name, module in SERVE_MODULES.items() if importlib.util.find_spec(module) is None]
     if missing:
         raise LitDigitsError(
             f'lit_digits {command} needs {" and ".join(missing)}: pip install -e ".[serve]" in a checkout, '

@@ -215,13 +215,10 @@ def test_the_serve_extra_installs_what_serve_and_demo_check_for():
 
 
 @pytest.mark.parametrize("command", ["serve", "demo"])
-@pytest.mark.parametrize(
-    ("modules", "missing"), [(["litserve"], "LitServe"), (["python_multipart", "multipart"], "python-multipart")]
-)
-def test_without_the_serve_extra_the_command_says_what_to_install(command, modules, missing, tmp_path, in_process,
+@pytest.mark.parametrize(("module", "missing"), [("litserve", "LitServe"), ("python_multipart", "python-multipart")])
+def test_without_the_serve_extra_the_command_says_what_to_install(command, module, missing, tmp_path, in_process,
                                                                    monkeypatch):  # fmt: skip
-    for module in modules:
-        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
     result = in_process.run_cli(command, str(tmp_path), cwd=tmp_path)
     assert_one_line_error(result, f"needs {missing}:", 'pip install -e ".[serve]"', 'pip install "lit_digits[serve]"')
 
