@@ -117,13 +117,19 @@ class RunCheckpoints(HostComparedCheckpoint):
             raise SIGTERMException
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
-        self._restore_handler()
-        if isinstance(exception, (SIGTERMException, CtrlC)) and trainer.training:
-            path = self._save_last(trainer)
-            if path and trainer.is_global_zero:
-                log.info(f"saved step {trainer.global_step} to {path}; fit --ckpt_path last resumes from it")
-            if path and self.stop_signal == "SIGUSR1" and trainer.is_global_zero:
-                requeue()
+        if not (isinstance(exception, (SIGTERMException, CtrlC)) and trainer.training):
+            self._restore_handler()
+            return
+        # A stop: each process gets its signal from its own launcher, at its own time, so one may come
+        # after all have decided to stop. This callback's handler only notes it; Lightning's, which
+        # broadcasts from inside the handler, would deadlock the save's collectives. So the stop
+        # signals keep this handler until Lightning's teardown, which follows, restores its own.
+        self._restore_handler(keep=(signal.SIGTERM, signal.SIGUSR1))
+        path = self._save_last(trainer)
+        if path and trainer.is_global_zero:
+            log.info(f"saved step {trainer.global_step} to {path}; fit --ckpt_path last resumes from it")
+        if path and self.stop_signal == "SIGUSR1" and trainer.is_global_zero:
+            requeue()
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)
@@ -143,8 +149,11 @@ class RunCheckpoints(HostComparedCheckpoint):
         trainer.save_checkpoint(path, weights_only=False)  # a whole checkpoint, to resume from
         return path
 
-    def _restore_handler(self) -> None:
+    def _restore_handler(self, keep: tuple[int, ...] = ()) -> None:
+        """Put back the handlers this callback replaced, but those of the signals in ``keep``."""
         for signum, previous in self.previous_handlers.items():
+            if signum in keep:
+                continue
             if previous is None:  # one set outside Python; Python's own is the closest
                 previous = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
             signal.signal(signum, previous)

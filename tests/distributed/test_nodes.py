@@ -21,9 +21,11 @@ TIMEOUT = 240
 """Seconds both nodes get: a node that waits for a lost peer would fail the test, not hang it."""
 
 
-def two_nodes(tmp_path: Path, *args: str, node_1: tuple[str, ...] = ()) -> list[tuple[int, str]]:
-    """``lit_digits fit`` under torchrun as node 0 and node 1 of two (``node_1``: arguments for node 1
-    only); each node's exit status and output. Processes of their own, not ``run_cli``'s: two torchrun
+def two_nodes(
+    tmp_path: Path, *args: str, node_0: tuple[str, ...] = (), node_1: tuple[str, ...] = ()
+) -> list[tuple[int, str]]:
+    """``lit_digits fit`` under torchrun as node 0 and node 1 of two (``node_0``, ``node_1``: arguments
+    for that node only); each node's exit status and output. Processes of their own, not ``run_cli``'s: two torchrun
     agents, started together, each with its own command line and a timeout."""
     port = free_port()
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
@@ -32,7 +34,7 @@ def two_nodes(tmp_path: Path, *args: str, node_1: tuple[str, ...] = ()) -> list[
     fit = ["-m", "lit_digits", *fit_args("mnist", tmp_path / "data", *across_nodes, "--data.batch_size", "8",
                                          "--trainer.limit_train_batches", "1.0", *args)]  # fmt: skip
     env = child_env({"PYTHONPATH": PROBES})
-    commands = [[*torchrun, "--node-rank", str(rank), *fit, *(node_1 if rank else ())] for rank in (0, 1)]
+    commands = [[*torchrun, "--node-rank", str(rank), *fit, *only] for rank, only in enumerate((node_0, node_1))]
     nodes = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True) for command in commands]  # fmt: skip
     try:
@@ -106,6 +108,22 @@ def test_sigterm_to_both_nodes_saves_last_once_and_both_resume_to_the_end(data, 
     finished(two_nodes(tmp_path, *two_epochs, "--ckpt_path", "last"))
     assert torch.load(last, weights_only=True)["epoch"] == 1
     assert [p.name for p in (tmp_path / "runs" / "mnist").iterdir()] == ["version_0"]
+
+
+def test_a_stop_signal_that_comes_while_the_stop_is_saved_is_only_noted(data, tmp_path):
+    # Node 1's agent passes SIGTERM on after step 2; node 0's gets one only while last.ckpt is written.
+    stopped = two_nodes(
+        tmp_path, "--trainer.max_epochs", "2",
+        node_0=("--trainer.callbacks+=signal_probe.SignalWhileSaving",),
+        node_1=("--trainer.callbacks+=signal_probe.SignalAtStep", "--trainer.callbacks.step", "2",
+                "--trainer.callbacks.signal_name", "SIGTERM", "--trainer.callbacks.to_launcher", "true"),
+    )  # fmt: skip
+    for status, output in stopped:
+        assert status == 1, output
+        assert output.count("lit_digits: stopped by SIGTERM (exit status 143)") == 1, output
+        assert "Unable to shutdown process" not in output  # the worker ended before torchrun's SIGKILL
+    (saved,) = re.findall(r"saved step (\d+) to runs/mnist/version_0/checkpoints/last.ckpt", stopped[0][1])
+    assert int(saved) in (2, 3)
 
 
 def test_when_one_node_dies_the_other_stops_in_one_line(data, tmp_path):
