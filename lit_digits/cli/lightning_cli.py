@@ -13,7 +13,6 @@ from lightning.pytorch.loggers import CSVLogger
 from lit_digits.accelerators import resolve_accelerator, runs_on_xla
 from lit_digits.callbacks.epoch_lines import EpochLines
 from lit_digits.callbacks.model_summary import ParameterSummary
-from lit_digits.callbacks.precision_record import PrecisionRecord
 from lit_digits.callbacks.predictions import PrintPredictions
 from lit_digits.callbacks.progress import TimedProgressBar
 from lit_digits.callbacks.run_checkpoints import RunCheckpoints
@@ -338,9 +337,7 @@ def run_callbacks(
     they are turned off. Lightning calls every callback at every step, whether it has work
     there or not, so there is nothing here a run does not use (the model itself writes the
     learning rates, beside the step loss)."""
-    callbacks: list[Callback] = [RunCheckpoints(run_folder)]
-    if precision is not None:
-        callbacks.append(PrecisionRecord(precision))
+    callbacks: list[Callback] = [RunCheckpoints(run_folder, precision)]
     if xla:
         callbacks.append(XLAGraphCheck())
     if progress_bar:  # a bar on a terminal; elsewhere (a file, a pipe, a scheduler's log) a line per epoch

@@ -94,7 +94,7 @@ def test_callback_cost_prints_each_run_callback_over_none(mnist_dir, tmp_path):
                         "--calls", "10", cwd=cwd)  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = [line.split("|")[1].strip() for line in result.stdout.splitlines() if line.startswith("| ")][2:]
-    assert rows == ["none", "PrecisionRecord", "EpochLines", "RunCheckpoints"]  # stdout a pipe: epoch lines, no bar
+    assert rows == ["none", "EpochLines", "RunCheckpoints"]  # stdout a pipe: epoch lines, no bar
     assert not list(cwd.iterdir()), "the benchmark leaves no run folders behind"
 
 
