@@ -9,6 +9,13 @@ from lit_digits.errors import LitDigitsError
 from lit_digits.technique import Logits, Technique
 
 
+def shifted(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x`` shifted one pixel up-left and one down-right, of the reflect-padded batch."""
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
+    return padded[..., :h, :w], padded[..., 2:, 2:]
+
+
 def averaged_views(net: nn.Module | Logits, x: torch.Tensor, flip: bool, translate: bool) -> torch.Tensor:
     """``net``'s logits for ``x``, averaged over its mirror image (``flip``) and over one-pixel shifts
     up-left and down-right of the reflect-padded batch (``translate``), weighted as airbench does:
@@ -21,10 +28,8 @@ def averaged_views(net: nn.Module | Logits, x: torch.Tensor, flip: bool, transla
     logits = mirrored(x)
     if not translate:
         return logits
-    h, w = x.shape[-2:]
-    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
-    shifted = (mirrored(padded[..., :h, :w]) + mirrored(padded[..., 2:, 2:])) / 2
-    return (logits + shifted) / 2
+    up_left, down_right = shifted(x)
+    return (logits + (mirrored(up_left) + mirrored(down_right)) / 2) / 2
 
 
 class AveragedViews(Technique):
@@ -43,9 +48,7 @@ def six_views(net: nn.Module | Logits, x: torch.Tensor) -> torch.Tensor:
     """``net``'s logits for ``x``, the mean over six views of each image, weighted alike: the image, its
     one-pixel shifts up-left and down-right (of the reflect-padded batch), and the mirror images of
     the three; one run of ``net`` on them all."""
-    h, w = x.shape[-2:]
-    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
-    views = torch.cat([x, padded[..., :h, :w], padded[..., 2:, 2:]])
+    views = torch.cat([x, *shifted(x)])
     return net(torch.cat([views, views.flip(-1)])).view(6, len(x), -1).mean(dim=0)
 
 
